@@ -1,0 +1,1 @@
+"""Domain packages built only from `keras_attn`: text, vision, speech."""

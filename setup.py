@@ -1,0 +1,40 @@
+"""Packaging for keras-attn: the `keras_attn` library, the `applications` built on
+it, and the `keras-attn` command."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="keras-attn",
+    version="0.1.0",
+    description="Attention layers, Transformer blocks and applications for Keras 3.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["keras_attn", "keras_attn.*", "applications", "applications.*"]),
+    include_package_data=True,
+    package_data={"applications": ["*/assets/*"]},
+    install_requires=[
+        "tensorflow>=2.21,<2.22",
+        # tensorflow-text must match TensorFlow's minor version.
+        "tensorflow-text>=2.21,<2.22",
+        "keras>=3.10,<4",
+        "keras-hub>=0.21",
+        "librosa>=0.10",
+        "soundfile>=0.12",
+        "sacrebleu>=2.4",
+        "matplotlib>=3.7",
+        "numpy",
+    ],
+    extras_require={
+        "dev": [
+            "pytest>=8",
+            "pytest-xdist>=3",
+            "hypothesis>=6",
+            "nbclient>=0.10",
+            "nbformat>=5.9",
+            "ipykernel>=6",
+            "num2words>=0.5",
+        ],
+    },
+    entry_points={"console_scripts": ["keras-attn=applications.cli:main"]},
+)
