@@ -1,0 +1,188 @@
+"""Scaled dot-product attention: the one attention kernel of keras_attn.
+
+Two paths share one contract:
+
+- dense: the full `(batch, heads, query, key)` score matrix, softmax in float32;
+- chunked (`chunk_size=N`): online softmax over key blocks, queries in blocks,
+  and a backward pass that recomputes scores block by block
+  (`keras_attn/ops/chunked_attention.py`). Memory grows linearly with length.
+
+On both paths a query row that may attend to no key returns exactly zeros, its
+weights are zeros and its gradients are finite, whatever the dtype.
+"""
+
+import math
+
+from keras import ops
+from keras import random
+
+from keras_attn import masking
+from keras_attn.ops.chunked_attention import chunked_attention
+
+# Added to masked logits (float32). Far below any real logit, far from overflow.
+MASKED_LOGIT = -1e9
+
+
+def _static_dim(tensor, axis):
+    dim = tensor.shape[axis]
+    return dim if isinstance(dim, int) else None
+
+
+def _validate(query, key, value, mask, bias, chunk_size, dropout_rate):
+    for name, tensor in (("query", query), ("key", key), ("value", value)):
+        if len(tensor.shape) != 4:
+            raise ValueError(
+                f"`{name}` must have rank 4 (batch, sequence, heads, head_dim). "
+                f"Received: {name}.shape={tuple(tensor.shape)}"
+            )
+    shapes = (
+        f"Received: query.shape={tuple(query.shape)}, key.shape={tuple(key.shape)}, "
+        f"value.shape={tuple(value.shape)}"
+    )
+    if _static_dim(query, -1) != _static_dim(key, -1):
+        raise ValueError(f"`query` and `key` must have the same head_dim. {shapes}")
+    if _static_dim(key, 1) is not None and _static_dim(value, 1) is not None:
+        if key.shape[1] != value.shape[1]:
+            raise ValueError(f"`key` and `value` must have the same length. {shapes}")
+    if key.shape[2] != value.shape[2]:
+        raise ValueError(f"`key` and `value` must have the same number of heads. {shapes}")
+    if query.shape[2] % key.shape[2] != 0:
+        raise ValueError(
+            "The number of query heads must be a multiple of the number of "
+            f"key/value heads (grouped-query attention). {shapes}"
+        )
+    target = (query.shape[0], query.shape[2], query.shape[1], key.shape[1])
+    masking.check_broadcastable(mask, target, "mask")
+    masking.check_broadcastable(bias, target, "bias")
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"`chunk_size` must be a positive int or None. Received: chunk_size={chunk_size}")
+    if not 0.0 <= dropout_rate < 1.0:
+        raise ValueError(f"`dropout_rate` must be in [0, 1). Received: dropout_rate={dropout_rate}")
+
+
+def _repeat_kv_heads(tensor, num_heads):
+    """`(b, s, kv_heads, d)` -> `(b, s, num_heads, d)` for grouped-query attention."""
+    groups = num_heads // tensor.shape[2]
+    return tensor if groups == 1 else ops.repeat(tensor, groups, axis=2)
+
+
+def _as_4d(mask):
+    """Left-pad a mask/bias to rank 4 (numpy broadcasting from the right)."""
+    if mask is None:
+        return None
+    while len(mask.shape) < 4:
+        mask = ops.expand_dims(mask, 0)
+    return mask
+
+
+def _dense_attention(query, key, value, mask, bias, scale, dropout_rate, training, seed):
+    # query (B, Tq, H, D), key (B, Tk, H, D), value (B, Tk, H, Dv); mask (.., .., Tq, Tk)
+    q = ops.cast(query, "float32") * scale
+    k = ops.cast(key, "float32")
+    logits = ops.einsum("bqhd,bkhd->bhqk", q, k)  # (B, H, Tq, Tk)
+    if bias is not None:
+        logits = logits + ops.cast(bias, "float32")
+    if mask is not None:
+        logits = ops.where(mask, logits, MASKED_LOGIT)
+    weights = ops.softmax(logits, axis=-1)
+    if mask is not None:
+        # Zero the masked keys; a row with no allowed key becomes all zeros.
+        weights = ops.where(mask, weights, 0.0)
+    if training and dropout_rate > 0.0:
+        weights = random.dropout(weights, dropout_rate, seed=seed)
+    weights = ops.cast(weights, value.dtype)
+    output = ops.einsum("bhqk,bkhd->bqhd", weights, value)  # (B, Tq, H, Dv)
+    return output, weights
+
+
+def scaled_dot_product_attention(
+    query,
+    key,
+    value,
+    *,
+    mask=None,
+    bias=None,
+    is_causal=False,
+    scale=None,
+    dropout_rate=0.0,
+    training=False,
+    seed=None,
+    chunk_size=None,
+    return_weights=False,
+):
+    """Scaled dot-product attention `softmax(q k^T * scale + bias) v`.
+
+    Args:
+        query: `(batch, query_length, heads, head_dim)`.
+        key: `(batch, key_length, kv_heads, head_dim)`; `heads` must be a
+            multiple of `kv_heads` (grouped-query / multi-query attention).
+        value: `(batch, key_length, kv_heads, value_dim)`.
+        mask: boolean, broadcastable (numpy rules) to
+            `(batch, heads, query_length, key_length)`; `True` = may attend.
+        bias: float, broadcastable like `mask`, added to the logits.
+        is_causal: query `i` attends keys `j <= i + key_length - query_length`
+            (queries aligned to the end of the keys, as in cached decoding).
+        scale: logit scale; default `1 / sqrt(head_dim)`.
+        dropout_rate: dropout on the attention weights when `training`.
+        training: whether dropout is applied.
+        seed: int or `keras.random.SeedGenerator` for dropout.
+        chunk_size: if set, memory-efficient attention over blocks of
+            `chunk_size` queries and keys: memory linear in length. Dropout is
+            not available on this path (ValueError when it would apply).
+        return_weights: also return the weights `(batch, heads, query, key)`.
+            Not available with `chunk_size`, which never forms them.
+
+    Returns:
+        `(batch, query_length, heads, value_dim)` in `value`'s dtype, or
+        `(output, weights)` when `return_weights=True`.
+
+    Logits and softmax run in float32 for every input dtype, so masked logits
+    never overflow in float16. A query row with no allowed key returns zeros.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_attn.ops import scaled_dot_product_attention
+    >>> q = np.ones((1, 2, 1, 4), "float32")
+    >>> v = np.arange(8, dtype="float32").reshape(1, 2, 1, 4)
+    >>> out = scaled_dot_product_attention(q, q, v, is_causal=True)
+    >>> np.asarray(out)[0, :, 0].tolist()
+    [[0.0, 1.0, 2.0, 3.0], [2.0, 3.0, 4.0, 5.0]]
+    """
+    _validate(query, key, value, mask, bias, chunk_size, dropout_rate)
+    num_heads = query.shape[2]
+    head_dim = query.shape[-1]
+    scale = 1.0 / math.sqrt(head_dim) if scale is None else float(scale)
+    key = _repeat_kv_heads(key, num_heads)
+    value = _repeat_kv_heads(value, num_heads)
+    mask = _as_4d(mask)
+    bias = _as_4d(bias)
+    if mask is not None:
+        mask = ops.cast(mask, "bool")
+
+    if chunk_size is not None:
+        if return_weights:
+            raise ValueError(
+                "`return_weights=True` needs the full weight matrix, which the "
+                f"chunked path never forms. Received: chunk_size={chunk_size}"
+            )
+        if training and dropout_rate > 0.0:
+            raise ValueError(
+                "Attention dropout is not available on the chunked path. Use "
+                f"chunk_size=None or dropout_rate=0. Received: chunk_size={chunk_size}, "
+                f"dropout_rate={dropout_rate}"
+            )
+        return chunked_attention(
+            query, key, value, mask=mask, bias=bias, is_causal=is_causal,
+            scale=scale, chunk_size=chunk_size,
+        )
+
+    if is_causal:
+        causal = masking.causal_mask(ops.shape(query)[1], ops.shape(key)[1])
+        mask = masking.merge_masks(mask, causal[None, None])
+    output, weights = _dense_attention(
+        query, key, value, mask, bias, scale, dropout_rate, training, seed
+    )
+    if return_weights:
+        return output, weights
+    return output
