@@ -122,3 +122,47 @@ def add_head_axis(mask):
     if len(mask.shape) == 3:
         return ops.expand_dims(mask, 1)
     return mask
+
+
+def padding_mask_from_lengths(lengths, max_length):
+    """`(batch,)` true lengths -> `(batch, max_length)` mask, `True` on real steps.
+
+    >>> import numpy as np
+    >>> np.asarray(padding_mask_from_lengths(np.array([1, 3]), 3)).astype(int).tolist()
+    [[1, 0, 0], [1, 1, 1]]
+    """
+    positions = ops.expand_dims(ops.arange(max_length, dtype="int32"), 0)
+    return ops.less(positions, ops.expand_dims(ops.cast(lengths, "int32"), -1))
+
+
+def downsample_padding_mask(mask, stride):
+    """Carry a `(batch, length)` padding mask through a stride, as a 'same'-padded
+    strided convolution does: output step `t` reads inputs from `t * stride`, and it
+    is real when that first input is real.
+
+    >>> import numpy as np
+    >>> mask = np.array([[True, True, True, False, False]])
+    >>> np.asarray(downsample_padding_mask(mask, 2)).astype(int).tolist()
+    [[1, 1, 0]]
+    """
+    if mask is None:
+        return None
+    return ops.cast(mask, "bool")[:, ::stride]
+
+
+def implicit_mask(tensor):
+    """The Keras implicit mask attached to `tensor` (e.g. by a `mask_zero`
+    embedding), or `None`."""
+    return getattr(tensor, "_keras_mask", None)
+
+
+def without_implicit_mask(tensor):
+    """`tensor` for sublayers that do not support masking.
+
+    Returns a copy with no implicit mask instead of deleting the caller's mask
+    (which other consumers of the same tensor, e.g. later decoder blocks
+    reading the encoder output, still need).
+    """
+    if implicit_mask(tensor) is None:
+        return tensor
+    return ops.copy(tensor)
