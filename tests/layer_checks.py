@@ -132,6 +132,6 @@ def run_layer_checks(
     half = layer_cls(**init_kwargs, dtype="mixed_float16")
     half_out = half(**inputs, **call_kwargs)
     for out in _float_outputs(half_out):
-        assert str(out.dtype) == "float16", out.dtype
+        assert keras.backend.standardize_dtype(out.dtype) == "float16", out.dtype
         assert np.all(np.isfinite(np.asarray(out, "float32")))
     return eager
