@@ -3,3 +3,4 @@
 Add one import line per layer, keeping the list sorted.
 """
 
+from keras_attn.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
