@@ -4,4 +4,5 @@ Add one import line per layer, keeping the list sorted.
 """
 
 from keras_attn.layers.position_embedding import PositionEmbedding
+from keras_attn.layers.rotary_embedding import RotaryEmbedding
 from keras_attn.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
