@@ -3,6 +3,8 @@
 Add one import line per layer, keeping the list sorted.
 """
 
+from keras_attn.layers.log_mel_spectrogram import LogMelSpectrogram
 from keras_attn.layers.position_embedding import PositionEmbedding
 from keras_attn.layers.rotary_embedding import RotaryEmbedding
 from keras_attn.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
+from keras_attn.layers.spec_augment import SpecAugment
