@@ -3,6 +3,7 @@
 Add one import line per layer, keeping the list sorted.
 """
 
+from keras_attn.layers.feed_forward import FeedForward
 from keras_attn.layers.log_mel_spectrogram import LogMelSpectrogram
 from keras_attn.layers.position_embedding import PositionEmbedding
 from keras_attn.layers.rotary_embedding import RotaryEmbedding
