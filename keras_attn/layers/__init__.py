@@ -9,4 +9,5 @@ from keras_attn.layers.position_embedding import PositionEmbedding
 from keras_attn.layers.rotary_embedding import RotaryEmbedding
 from keras_attn.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding
 from keras_attn.layers.spec_augment import SpecAugment
+from keras_attn.layers.stochastic_depth import StochasticDepth
 from keras_attn.layers.token_and_position_embedding import TokenAndPositionEmbedding
