@@ -6,5 +6,6 @@ Layers and ops use `keras.ops` only, so they run on every Keras backend.
 from keras_attn import masking
 from keras_attn import ops
 from keras_attn import layers
+from keras_attn import generation
 
 __version__ = "0.1.0"

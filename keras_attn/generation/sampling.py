@@ -1,0 +1,65 @@
+"""Random sampling with temperature, top-k and top-p (nucleus) filtering."""
+
+import keras
+from keras import ops
+
+from keras_attn.generation.decode_loop import decode_loop
+
+
+def filter_logits(logits, temperature=1.0, top_k=None, top_p=None):
+    """Scale by `1 / temperature`, keep the `top_k` best and the smallest set
+    whose probability reaches `top_p`; the rest become -inf.
+
+    >>> import numpy as np
+    >>> logits = np.log(np.array([[0.5, 0.3, 0.15, 0.05]], "float32"))
+    >>> kept = np.isfinite(np.asarray(filter_logits(logits, top_p=0.7)))
+    >>> kept.tolist()
+    [[True, True, False, False]]
+    """
+    if temperature <= 0:
+        raise ValueError(f"`temperature` must be > 0. Received: temperature={temperature}")
+    logits = ops.cast(logits, "float32") / temperature
+    if top_k is not None:
+        if top_k < 1:
+            raise ValueError(f"`top_k` must be >= 1. Received: top_k={top_k}")
+        threshold = ops.top_k(logits, k=top_k)[0][:, -1:]
+        logits = ops.where(logits < threshold, -float("inf"), logits)
+    if top_p is not None:
+        if not 0.0 < top_p <= 1.0:
+            raise ValueError(f"`top_p` must be in (0, 1]. Received: top_p={top_p}")
+        sorted_logits = ops.flip(ops.sort(logits, axis=-1), axis=-1)
+        sorted_probs = ops.softmax(sorted_logits, axis=-1)
+        # A token stays when the probability before it is below top_p.
+        before = ops.cumsum(sorted_probs, axis=-1) - sorted_probs
+        kept = ops.where(before < top_p, sorted_logits, float("inf"))
+        threshold = ops.min(kept, axis=-1, keepdims=True)
+        logits = ops.where(logits < threshold, -float("inf"), logits)
+    return logits
+
+
+def sample(
+    step_fn, start_ids, cache, max_length, end_id=None, pad_id=0,
+    temperature=1.0, top_k=None, top_p=None, seed=None,
+):
+    """Sample each token from the filtered distribution (see `filter_logits`).
+
+    Arguments as in `greedy_search`, plus `temperature`, `top_k`, `top_p` and
+    `seed` (int or `keras.random.SeedGenerator`). Returns `(batch,
+    max_length)` int32 token ids.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras import ops
+    >>> table = np.eye(4, k=1, dtype="float32") * 50  # nearly certain t -> t + 1
+    >>> step = lambda ids, cache, index: (ops.take(table, ids[:, 0], axis=0), cache)
+    >>> np.asarray(sample(step, np.array([0]), (), max_length=4, top_k=1, seed=1)).tolist()
+    [[0, 1, 2, 3]]
+    """
+    seed = seed if isinstance(seed, keras.random.SeedGenerator) else keras.random.SeedGenerator(seed)
+
+    def choose(logits, index):
+        filtered = filter_logits(logits, temperature, top_k, top_p)
+        return keras.random.categorical(filtered, 1, seed=seed)[:, 0]
+
+    return decode_loop(step_fn, choose, start_ids, cache, max_length, end_id, pad_id)

@@ -1,0 +1,37 @@
+"""TransformerDecoder stack and its stacked caches."""
+
+import numpy as np
+
+from keras_attn.layers import TransformerDecoder
+from layer_checks import run_layer_checks
+
+RNG = np.random.default_rng(0)
+TARGET = RNG.normal(size=(2, 5, 8)).astype("float32")
+SOURCE = RNG.normal(size=(2, 4, 8)).astype("float32")
+
+
+def test_generic_layer_checks():
+    run_layer_checks(
+        TransformerDecoder,
+        dict(num_layers=2, num_heads=2, intermediate_dim=16),
+        {"decoder_sequence": TARGET, "encoder_sequence": SOURCE},
+        expected_output_shape=(2, 5, 8),
+    )
+
+
+def test_cached_decoding_equals_full_pass():
+    decoder = TransformerDecoder(num_layers=2, num_heads=2, intermediate_dim=16, num_key_value_heads=1)
+    full = decoder(TARGET, SOURCE)
+    self_cache = decoder.initial_self_attention_cache(2, 5)
+    cross_cache = decoder.compute_cross_attention_cache(SOURCE)
+    assert tuple(self_cache.shape) == (2, 2, 2, 5, 1, 4)
+    steps = []
+    for index in range(5):
+        out, self_cache, cross_cache = decoder(
+            TARGET[:, index : index + 1],
+            self_attention_cache=self_cache,
+            self_attention_cache_update_index=index,
+            cross_attention_cache=cross_cache,
+        )
+        steps.append(out)
+    np.testing.assert_allclose(np.concatenate(steps, axis=1), full, atol=1e-5)
