@@ -14,7 +14,7 @@ from keras_attn.layers.sinusoidal_position_encoding import SinusoidalPositionEnc
 from keras_attn.layers.spec_augment import SpecAugment
 from keras_attn.layers.stochastic_depth import StochasticDepth
 from keras_attn.layers.token_and_position_embedding import TokenAndPositionEmbedding
-from keras_attn.layers.transformer_decoder import TransformerDecoder
+from keras_attn.layers.transformer_encoder_block import TransformerEncoderBlock
 from keras_attn.layers.transformer_decoder_block import TransformerDecoderBlock
 from keras_attn.layers.transformer_encoder import TransformerEncoder
-from keras_attn.layers.transformer_encoder_block import TransformerEncoderBlock
+from keras_attn.layers.transformer_decoder import TransformerDecoder
