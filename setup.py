@@ -34,6 +34,8 @@ setup(
             "nbformat>=5.9",
             "ipykernel>=6",
             "num2words>=0.5",
+            # The library runs on every Keras backend; the tests check JAX on the CPU.
+            "jax[cpu]>=0.4",
         ],
     },
     entry_points={"console_scripts": ["keras-attn=applications.cli:main"]},

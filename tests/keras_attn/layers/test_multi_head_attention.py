@@ -176,3 +176,24 @@ def test_bad_shapes_name_the_input():
         MultiHeadAttention(num_heads=2, key_dim=4)(QUERY, VALUE, key=np.zeros((2, 3, 12), "float32"))
     with pytest.raises(ValueError, match="attention_mask|mask"):
         MultiHeadAttention(num_heads=2, key_dim=4)(QUERY, VALUE, attention_mask=np.ones((2, 5, 3), bool))
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_float16", "mixed_bfloat16"])
+@pytest.mark.parametrize("chunk_size", [None, 2])
+def test_fully_masked_rows_are_zero_with_finite_gradients_in_every_policy(policy, chunk_size):
+    import tensorflow as tf
+
+    layer = MultiHeadAttention(num_heads=2, key_dim=4, use_bias=False, chunk_size=chunk_size, dtype=policy)
+    query = tf.Variable(QUERY)  # (large logits in half precision: see the op tests)
+    mask = np.ones((2, 5, 5), bool)
+    mask[0, 2] = False
+    mask[1] = False
+    with tf.GradientTape() as tape:
+        out = layer(query, query, attention_mask=mask, use_causal_mask=True)
+        loss = tf.reduce_sum(tf.cast(out, "float32") ** 2)
+    grads = tape.gradient(loss, [query] + layer.trainable_weights)
+    out = np.asarray(tf.cast(out, "float32"))
+    assert np.all(out[0, 2] == 0.0) and np.all(out[1] == 0.0)
+    assert np.all(np.isfinite(out))
+    for grad in grads:
+        assert np.all(np.isfinite(np.asarray(tf.cast(grad, "float32"))))

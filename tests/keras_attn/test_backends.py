@@ -1,0 +1,36 @@
+"""The library proper uses keras.ops only, so it runs on other Keras backends.
+
+`keras_attn/training/` is the exception: tf.distribute strategies and
+checkpointing are TensorFlow's.
+"""
+
+import ast
+import os
+import pathlib
+import subprocess
+import sys
+
+PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "keras_attn"
+
+
+def test_library_never_imports_tensorflow():
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if "training" in path.relative_to(PACKAGE).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            offenders += [f"{path.name}: {name}" for name in names if name.split(".")[0] in ("tensorflow", "tf_keras")]
+    assert not offenders, offenders
+
+
+def test_layers_ops_and_generation_run_on_jax():
+    script = pathlib.Path(__file__).with_name("_jax_backend_script.py")
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
+    result = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "jax backend: ok" in result.stdout
