@@ -74,7 +74,9 @@ class CTCRecognizer(keras.Model):
             ids = ctc_beam_decode(log_probs, beam_width=beam_width)
         else:
             ids = ctc_greedy_decode(log_probs)
-        return [self.vocabulary.decode(row) for row in ids]
+        # Spaces at the ends or doubled carry no word: normalise them as references are.
+        texts = [self.vocabulary.decode(row) for row in ids]
+        return [" ".join(text.split()) for text in texts] if " " in self.characters else texts
 
     def get_config(self):
         return {

@@ -178,6 +178,8 @@ class SpeechEncoder(keras.layers.Layer):
         sublayer on its normalised input (the blocks are pre-norm). For
         pictures and inspection; inference mode.
         """
+        if not self.built:
+            self.build(tuple(features.shape))
         blocks = self.transformer.blocks
         block = blocks[layer_index]
         x, step_mask = self._embed(features, padding_mask, training=False)

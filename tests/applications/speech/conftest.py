@@ -1,0 +1,52 @@
+"""Shared fixtures: tiny clips written with soundfile, and one small trained keyword model."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from applications import datasets
+
+WORDS = ("left", "stop", "yes")
+
+
+def write_tone(path, seconds=0.3, frequency=440.0, sample_rate=16000, channels=1, noise=0.0, seed=0):
+    """A sine clip (plus optional noise), mono or multi-channel, written with soundfile."""
+    t = np.arange(int(seconds * sample_rate)) / sample_rate
+    clip = 0.5 * np.sin(2 * np.pi * frequency * t)
+    clip = clip + noise * np.random.default_rng(seed).standard_normal(clip.shape)
+    if channels > 1:
+        clip = np.stack([clip] * channels, axis=1)
+    sf.write(path, clip.astype("float32"), sample_rate)
+    return path
+
+
+def keyword_subset(root, split, words=WORDS):
+    """Symlinks to the shipped clips of a few words: `root/<split>/<word>/`."""
+    source = datasets.speech_keywords_dir() / split
+    for word in words:
+        folder = root / split / word
+        folder.mkdir(parents=True)
+        for clip in sorted((source / word).iterdir()):
+            (folder / clip.name).symlink_to(clip)
+    return root / split
+
+
+@pytest.fixture(scope="session")
+def keyword_data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("keywords")
+    return keyword_subset(root, "train"), keyword_subset(root, "test")
+
+
+@pytest.fixture(scope="session")
+def trained_keywords(keyword_data, tmp_path_factory):
+    """A tiny classifier trained briefly on three shipped keywords; (out_dir, summary)."""
+    from applications.speech.train import train
+
+    out_dir = tmp_path_factory.mktemp("keyword_run")
+    train_dir, test_dir = keyword_data
+    summary = train(
+        train_dir, out_dir, task="classify", validation_data=test_dir, epochs=8, batch_size=16,
+        hidden_dim=32, num_heads=2, intermediate_dim=64, num_layers=1, learning_rate=3e-3,
+        strategy="default", verbose=0, seed=0,
+    )
+    return out_dir, summary
