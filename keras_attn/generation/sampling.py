@@ -1,5 +1,7 @@
 """Random sampling with temperature, top-k and top-p (nucleus) filtering."""
 
+import random
+
 import keras
 from keras import ops
 
@@ -44,8 +46,15 @@ def sample(
     """Sample each token from the filtered distribution (see `filter_logits`).
 
     Arguments as in `greedy_search`, plus `temperature`, `top_k`, `top_p` and
-    `seed` (int or `keras.random.SeedGenerator`). Returns `(batch,
-    max_length)` int32 token ids.
+    `seed`. Returns `(batch, max_length)` int32 token ids.
+
+    Each token is drawn by inverting the cumulative distribution with one
+    uniform number per row and step. With a `keras.random.SeedGenerator`
+    the numbers are drawn step by step from it (create it outside a compiled
+    function: each call then gives new samples). With an int seed (or
+    `None`: a random one) all numbers are drawn up front from that seed
+    without creating any variable, so the call also works inside
+    `tf.function(jit_compile=True)`, where the seed is fixed when traced.
 
     Example:
 
@@ -56,10 +65,25 @@ def sample(
     >>> np.asarray(sample(step, np.array([0]), (), max_length=4, top_k=1, seed=1)).tolist()
     [[0, 1, 2, 3]]
     """
-    seed = seed if isinstance(seed, keras.random.SeedGenerator) else keras.random.SeedGenerator(seed)
+    batch = ops.shape(start_ids)[0]
+    if isinstance(seed, keras.random.SeedGenerator):
+        uniform_at = lambda index: keras.random.uniform((batch,), seed=seed)  # noqa: E731
+    else:
+        # A SeedGenerator made here would create a variable, which fails in a
+        # retraced tf.function: draw every step's numbers now, statelessly.
+        seed = random.randrange(2**31) if seed is None else seed
+        table = keras.random.uniform((max_length, batch), seed=seed)
+        uniform_at = lambda index: ops.take(table, index, axis=0)  # noqa: E731
 
     def choose(logits, index):
         filtered = filter_logits(logits, temperature, top_k, top_p)
-        return keras.random.categorical(filtered, 1, seed=seed)[:, 0]
+        probs = ops.softmax(filtered, axis=-1)  # filtered-out tokens get exactly 0
+        cumulative = ops.cumsum(probs, axis=-1)  # (B, V)
+        u = uniform_at(index)[:, None] * cumulative[:, -1:]
+        # The first token with a probability whose cumulative sum reaches u
+        # (rounding in the sum can leave none: then the most probable one).
+        reached = ops.logical_and(cumulative >= u, probs > 0)
+        first = ops.argmax(ops.cast(reached, "int32"), axis=-1)
+        return ops.where(ops.any(reached, axis=-1), first, ops.argmax(probs, axis=-1))
 
     return decode_loop(step_fn, choose, start_ids, cache, max_length, end_id, pad_id)
