@@ -41,7 +41,7 @@ import tensorflow as tf
 logger = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # what Keras' loader reads
-COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
+CHANNEL_COUNTS = (1, 3, 4)  # greyscale, RGB, RGBA
 SHUFFLE_BUFFER = 4096
 
 
@@ -182,7 +182,7 @@ def load_image_folder(folder, image_size, num_channels=None, validation_split=0.
         [0, 255], int32 label)`; `validation` is `None` without a split.
     """
     num_channels = num_channels or folder.num_channels
-    if num_channels not in COLOR_MODES:
+    if num_channels not in CHANNEL_COUNTS:
         raise ValueError(f"Image folders hold 1, 3 or 4 channels. Received: num_channels={num_channels}")
     split = validation_split if validation_split else None
     printed = io.StringIO()  # Keras prints "Using N files for training." on stdout
@@ -192,7 +192,9 @@ def load_image_folder(folder, image_size, num_channels=None, validation_split=0.
             labels="inferred",
             label_mode="int",
             class_names=folder.class_names,
-            color_mode=COLOR_MODES[num_channels],
+            # TensorFlow decodes BMP and GIF to 3 or 4 channels only: greyscale
+            # is loaded as RGB and converted below (the same luma weights as PIL).
+            color_mode="rgba" if num_channels == 4 else "rgb",
             batch_size=None,
             image_size=tuple(image_size),
             shuffle=True,
@@ -205,10 +207,16 @@ def load_image_folder(folder, image_size, num_channels=None, validation_split=0.
     for line in printed.getvalue().splitlines():
         logger.info("%s", line)
     datasets = list(datasets) if split else [datasets, None]
+    if num_channels == 1:
+        datasets = [d.map(_to_greyscale, num_parallel_calls=tf.data.AUTOTUNE) if d is not None else None for d in datasets]
     if folder.skipped:
         # The scan named the corrupt files; here their decode errors just drop them.
         datasets = [d.ignore_errors() if d is not None else None for d in datasets]
     return tuple(datasets)
+
+
+def _to_greyscale(image, label):
+    return tf.image.rgb_to_grayscale(image), label
 
 
 def normalize(images):
@@ -257,14 +265,17 @@ def load_image(path, image_size, num_channels):
     """One image file -> `(height, width, channels)` float32 in [0, 255],
     decoded and resized as the folder loader does. Raises `CorruptImageError`."""
     path = os.fspath(path)
-    if num_channels not in COLOR_MODES:
+    if num_channels not in CHANNEL_COUNTS:
         raise ValueError(f"Image files hold 1, 3 or 4 channels. Received: num_channels={num_channels}")
     try:
-        image = keras.utils.load_img(path, color_mode=COLOR_MODES[num_channels])
+        image = keras.utils.load_img(path, color_mode="rgba" if num_channels == 4 else "rgb")
     except (OSError, ValueError, SyntaxError) as error:  # PIL's errors for unreadable files
         raise CorruptImageError([path]) from error
     array = keras.utils.img_to_array(image, dtype="float32")  # (H, W, C)
-    return tf.image.resize(array, tuple(image_size), method="bilinear").numpy()
+    array = tf.image.resize(array, tuple(image_size), method="bilinear")
+    if num_channels == 1:
+        array = tf.image.rgb_to_grayscale(array)
+    return array.numpy()
 
 
 def load_images(paths, image_size, num_channels):

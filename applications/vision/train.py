@@ -118,7 +118,7 @@ def _optimizer(config, steps_per_epoch):
         warmup_target=config.learning_rate if warmup else None,
         warmup_steps=warmup,
     )
-    optimizer = keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay, clipnorm=1.0)
+    optimizer = keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay, global_clipnorm=1.0)
     # No decay on biases, norms, the class token and the position table.
     optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta", "class_token", "embeddings"])
     return optimizer

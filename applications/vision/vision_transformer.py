@@ -217,6 +217,8 @@ class VisionTransformer(keras.layers.Layer):
 
     def embed(self, images, training=None):
         """Tokens entering the encoder: `(batch, num_tokens, hidden_dim)`."""
+        if not self.built:  # `embed`/`encode` called before the layer itself
+            self.build(tuple(images.shape))
         x = self.patch_embedding(images)  # (B, rows, cols, D)
         x = ops.reshape(x, (-1, self.num_patches, self.hidden_dim))  # (B, P, D), row-major
         x = x + self.position_embedding(x)
