@@ -27,8 +27,9 @@ _CERTAIN = -1e4  # log-probability of the impossible classes on a padded step (e
 class CTCHead(keras.layers.Layer):
     """Per-step CTC log-probabilities; padded steps are certain blanks.
 
-    A dense projection to `num_classes` (blank = class 0) and a log-softmax,
-    in float32. On a padded step (mask `False`) the output is `0` for the
+    A dense projection to `num_classes` (blank = class 0) and a log-softmax
+    computed in float32, returned in the compute dtype (`CTCRecognizer` builds
+    it with `dtype="float32"`, so the loss sees float32 under mixed precision). On a padded step (mask `False`) the output is `0` for the
     blank and `-1e4` for every other class: such steps add nothing to any
     labelling's probability, so CTC over the padded length equals CTC over
     the true length, and decoders emit nothing there.
@@ -55,7 +56,6 @@ class CTCHead(keras.layers.Layer):
     """
 
     def __init__(self, num_classes, kernel_initializer="glorot_uniform", **kwargs):
-        kwargs.setdefault("dtype", "float32")  # log-probabilities for the loss stay float32
         super().__init__(**kwargs)
         if not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}")
@@ -71,12 +71,12 @@ class CTCHead(keras.layers.Layer):
 
     def call(self, sequence, padding_mask=None):
         log_probs = ops.log_softmax(ops.cast(self.dense(sequence), "float32"), axis=-1)  # (B, S, V)
-        if padding_mask is None:
-            return log_probs
-        is_blank = ops.equal(ops.arange(self.num_classes), BLANK_ID)  # (V,)
-        certain_blank = ops.where(is_blank, 0.0, _CERTAIN)
-        real = ops.expand_dims(ops.cast(padding_mask, "bool"), -1)  # (B, S, 1)
-        return ops.where(real, log_probs, certain_blank)
+        if padding_mask is not None:
+            is_blank = ops.equal(ops.arange(self.num_classes), BLANK_ID)  # (V,)
+            certain_blank = ops.where(is_blank, 0.0, _CERTAIN)
+            real = ops.expand_dims(ops.cast(padding_mask, "bool"), -1)  # (B, S, 1)
+            log_probs = ops.where(real, log_probs, certain_blank)
+        return ops.cast(log_probs, self.compute_dtype)
 
     def compute_mask(self, sequence, mask=None):
         return None

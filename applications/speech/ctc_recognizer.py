@@ -52,7 +52,7 @@ class CTCRecognizer(keras.Model):
         vocabulary = CharacterVocabulary(characters)
         front_end = front_end if front_end is not None else default_front_end(encoder)
         dropout = keras.layers.Dropout(dropout_rate, name="head_dropout")
-        head = CTCHead(vocabulary.size, name="ctc_head")
+        head = CTCHead(vocabulary.size, dtype="float32", name="ctc_head")  # float32 for the loss
 
         inputs, steps, step_mask = encode_audio(encoder, front_end, spec_augment, max_samples)
         log_probs = head(dropout(steps), padding_mask=step_mask)  # (B, S, V + 1)

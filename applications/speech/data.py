@@ -23,6 +23,7 @@ Example:
 import csv
 import logging
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +57,9 @@ def load_audio(path, sample_rate=SAMPLE_RATE):
     if path.stat().st_size == 0:
         raise AudioFileError(path, "the file is empty (0 bytes)")
     try:
-        audio, _ = librosa.load(path, sr=sample_rate, mono=True)
+        with warnings.catch_warnings():  # librosa warns before its audioread fallback; the error says it all
+            warnings.simplefilter("ignore")
+            audio, _ = librosa.load(path, sr=sample_rate, mono=True)
     except Exception as error:  # soundfile/audioread raise many types; report them all by name
         raise AudioFileError(path, f"unreadable or corrupt ({type(error).__name__}: {error})") from error
     if audio.size == 0:

@@ -31,6 +31,12 @@ def keyword_subset(root, split, words=WORDS):
     return root / split
 
 
+@pytest.fixture
+def tone():
+    """`write_tone(path, seconds=..., frequency=..., sample_rate=..., channels=...)`."""
+    return write_tone
+
+
 @pytest.fixture(scope="session")
 def keyword_data(tmp_path_factory):
     root = tmp_path_factory.mktemp("keywords")
