@@ -17,6 +17,8 @@ setup(
         "tensorflow>=2.21,<2.22",
         # tensorflow-text must match TensorFlow's minor version.
         "tensorflow-text>=2.21,<2.22",
+        # TensorBoard logs of keras_attn.training (tf.summary needs the package).
+        "tensorboard>=2.21,<2.22",
         "keras>=3.10,<4",
         "keras-hub>=0.21",
         "librosa>=0.10",
