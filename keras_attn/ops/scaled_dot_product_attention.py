@@ -3,8 +3,9 @@
 Two paths share one contract:
 
 - dense: the full `(batch, heads, query, key)` score matrix, softmax in float32;
-  causal attention over static lengths skips the score blocks above the
-  diagonal (queries in blocks of `CAUSAL_BLOCK_SIZE`, same numbers);
+  over long static lengths the queries run in blocks of `QUERY_BLOCK_SIZE`
+  (small score tensors; causal blocks skip the keys above the diagonal), with
+  the same numbers;
 - chunked (`chunk_size=N`): online softmax over key blocks, queries in blocks,
   and a backward pass that recomputes scores block by block
   (`keras_attn/ops/chunked_attention.py`). Memory grows linearly with length.
@@ -23,9 +24,10 @@ from keras_attn.ops.chunked_attention import chunked_attention
 
 # Added to masked logits (float32). Far below any real logit, far from overflow.
 MASKED_LOGIT = -1e9
-# Causal attention over static lengths runs in query blocks of this size
-# (see `_causal_query_blocks`); 128 was fastest on CPU at lengths 256-1024.
-CAUSAL_BLOCK_SIZE = 128
+# Long attention over static lengths runs in query blocks of this size (see
+# `_query_blocks`): causal above one block, otherwise from 4 blocks on. 128 was
+# fastest on a 2-core CPU at lengths 256-1024 (benchmarks/RESULTS.md).
+QUERY_BLOCK_SIZE = 128
 
 
 def _static_dim(tensor, axis):
@@ -110,29 +112,32 @@ def _slice_axis(tensor, axis, start, stop):
     return tensor[tuple(index)]
 
 
-def _causal_query_blocks(query, key, value, mask, bias, scale, dropout_rate, training, seed):
-    """Causal dense attention, queries in static blocks of `CAUSAL_BLOCK_SIZE`.
+def _query_blocks(query, key, value, mask, bias, is_causal, scale, dropout_rate, training, seed):
+    """Dense attention, queries in static blocks of `QUERY_BLOCK_SIZE`.
 
-    Query block `[start, stop)` attends only keys `[0, stop + offset)`: the
-    blocks above the diagonal are never computed (about half the work at long
-    lengths), and each block's scores are small enough to stay in cache.
-    Same numbers as one dense pass; used when lengths are static.
+    Each block's score tensor is `QUERY_BLOCK_SIZE / query_length` of the full
+    one, which a CPU handles much faster than one huge tensor. With
+    `is_causal`, query block `[start, stop)` attends only keys
+    `[0, stop + offset)`: the blocks above the diagonal are never computed
+    (about half the work at long lengths). Same numbers as one dense pass.
     """
     q_len, k_len = query.shape[1], key.shape[1]
     offset = k_len - q_len
     outputs = []
-    for start in range(0, q_len, CAUSAL_BLOCK_SIZE):
-        stop = min(start + CAUSAL_BLOCK_SIZE, q_len)
-        keys_seen = stop + offset  # keys [0, keys_seen) are visible to this block
-        # Query i (absolute) may attend key j <= i + offset.
-        rows = ops.arange(start, stop, dtype="int32")[:, None]
-        cols = ops.arange(keys_seen, dtype="int32")[None, :]
-        block_mask = ops.less_equal(cols, rows + offset)[None, None]
+    for start in range(0, q_len, QUERY_BLOCK_SIZE):
+        stop = min(start + QUERY_BLOCK_SIZE, q_len)
+        keys_seen = stop + offset if is_causal else k_len  # keys [0, keys_seen)
+        block_mask = None
+        if is_causal:
+            # Query i (absolute) may attend key j <= i + offset.
+            rows = ops.arange(start, stop, dtype="int32")[:, None]
+            cols = ops.arange(keys_seen, dtype="int32")[None, :]
+            block_mask = ops.less_equal(cols, rows + offset)[None, None]
         user_mask = _slice_axis(_slice_axis(mask, 2, start, stop), 3, 0, keys_seen)
         output, _ = _dense_attention(
             query[:, start:stop],
-            key[:, :keys_seen],
-            value[:, :keys_seen],
+            key if keys_seen == k_len else key[:, :keys_seen],
+            value if keys_seen == k_len else value[:, :keys_seen],
             masking.merge_masks(user_mask, block_mask),
             _slice_axis(_slice_axis(bias, 2, start, stop), 3, 0, keys_seen),
             scale,
@@ -228,14 +233,12 @@ def scaled_dot_product_attention(
         )
 
     q_len, k_len = _static_dim(query, 1), _static_dim(key, 1)
-    if (
-        is_causal
-        and not return_weights
-        and q_len is not None
-        and k_len is not None
-        and k_len >= q_len > CAUSAL_BLOCK_SIZE
-    ):
-        return _causal_query_blocks(query, key, value, mask, bias, scale, dropout_rate, training, seed)
+    if not return_weights and q_len is not None and k_len is not None:
+        min_length = QUERY_BLOCK_SIZE + 1 if is_causal else 4 * QUERY_BLOCK_SIZE
+        if q_len >= min_length and (k_len >= q_len or not is_causal):
+            return _query_blocks(
+                query, key, value, mask, bias, is_causal, scale, dropout_rate, training, seed
+            )
     # A pure causal mask with queries aligned to the end of at least as many
     # keys leaves every query a key: no need to zero empty rows after softmax.
     rows_may_be_empty = mask is not None or not (

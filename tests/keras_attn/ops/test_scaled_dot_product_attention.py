@@ -224,24 +224,27 @@ def test_appending_masked_keys_changes_nothing(seed, extra, chunk):
     np.testing.assert_allclose(sdpa(q, k2, v2, mask=mask, chunk_size=chunk), sdpa(q, k, v), atol=1e-5)
 
 
-@pytest.mark.parametrize("tq,tk,with_mask", [(300, 300, False), (200, 333, True), (260, 260, True)])
-def test_causal_query_blocks_match_reference_with_gradients(tq, tk, with_mask):
-    # Causal attention longer than one query block skips the blocks above the diagonal.
+@pytest.mark.parametrize(
+    "tq,tk,with_mask,causal",
+    [(300, 300, False, True), (200, 333, True, True), (260, 260, True, True), (520, 130, True, False)],
+)
+def test_query_blocks_match_reference_with_gradients(tq, tk, with_mask, causal):
+    # Long static lengths run in query blocks; causal blocks skip the keys above the diagonal.
     q, k, v = _inputs(seed=3, batch=1, tq=tq, tk=tk, heads=2, kv_heads=1, dim=4)
     rng = np.random.default_rng(4)
     mask = rng.random((1, 1, tq, tk)) > 0.3 if with_mask else None
     bias = rng.normal(size=(1, 2, 1, tk)).astype("float32") if with_mask else None
-    expected, weights = reference(q, k, v, mask=mask, bias=bias, causal=True)
+    expected, weights = reference(q, k, v, mask=mask, bias=bias, causal=causal)
     tensors = [tf.constant(x) for x in (q, k, v)]
     with tf.GradientTape() as tape:
         tape.watch(tensors)
-        out = sdpa(*tensors, mask=mask, bias=bias, is_causal=True)
+        out = sdpa(*tensors, mask=mask, bias=bias, is_causal=causal)
         loss = tf.reduce_sum(out * out)
     np.testing.assert_allclose(out, expected, atol=1e-5)
     grads = tape.gradient(loss, tensors)
     with tf.GradientTape() as tape:
         tape.watch(tensors)
-        dense, _ = sdpa(*tensors, mask=mask, bias=bias, is_causal=True, return_weights=True)
+        dense, _ = sdpa(*tensors, mask=mask, bias=bias, is_causal=causal, return_weights=True)
         loss = tf.reduce_sum(dense * dense)
     for got, want in zip(grads, tape.gradient(loss, tensors)):
         np.testing.assert_allclose(got, want, atol=1e-4)
