@@ -113,6 +113,8 @@ def _encode_target(tokenizer, texts, max_length):
 
 def filter_by_length(pairs, tokenizer, max_length):
     """Keep the pairs whose source and target fit `max_length` with their start/end ids."""
+    if not pairs:
+        return []
     sources = tokenizer.tokenize([source for source, _ in pairs]).row_lengths().numpy()
     targets = tokenizer.tokenize([target for _, target in pairs]).row_lengths().numpy()
     kept = [pair for pair, s, t in zip(pairs, sources, targets) if s < max_length and t < max_length]

@@ -102,7 +102,7 @@ def train_translator(
     validation_pairs = filter_by_length(validation_pairs, tokenizer, max_length)
     train_ds = make_dataset(train_pairs, tokenizer, global_batch, max_length, shuffle=True, seed=seed)
     validation_ds = None
-    if len(validation_pairs) >= global_batch:
+    if validation_pairs and len(validation_pairs) >= global_batch:
         validation_ds = make_dataset(validation_pairs, tokenizer, global_batch, max_length)
     steps_per_epoch = len(train_pairs) // global_batch
     if warmup_steps is None:
