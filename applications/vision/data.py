@@ -167,7 +167,7 @@ def scan_image_folder(directory, skip_corrupt=False):
     return ImageFolder(directory, class_names, paths, labels, num_channels, image_size, corrupt)
 
 
-def load_image_folder(folder, image_size, num_channels=None, validation_split=0.0, seed=0):
+def load_image_folder(folder, image_size, num_channels=None, validation_split=0.0, seed=0, shuffle=True):
     """Load a scanned folder with `keras.utils.image_dataset_from_directory`.
 
     Args:
@@ -176,6 +176,8 @@ def load_image_folder(folder, image_size, num_channels=None, validation_split=0.
         num_channels: 1, 3 or 4; defaults to `folder.num_channels`.
         validation_split: fraction held out for validation (0: none).
         seed: seed of the file shuffle that makes the split.
+        shuffle: shuffle the files (Keras also reshuffles each pass); needed
+            for a split, which otherwise takes the last classes.
 
     Returns:
         `(train, validation)` unbatched datasets of `(float32 image in
@@ -197,7 +199,7 @@ def load_image_folder(folder, image_size, num_channels=None, validation_split=0.
             color_mode="rgba" if num_channels == 4 else "rgb",
             batch_size=None,
             image_size=tuple(image_size),
-            shuffle=True,
+            shuffle=shuffle,
             seed=seed,
             validation_split=split,
             subset="both" if split else None,

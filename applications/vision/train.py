@@ -66,6 +66,7 @@ class TrainConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 0.05
     warmup_fraction: float = 0.1
+    gradient_clip_norm: float = 1.0
     validation_split: float = 0.1
     augment: bool = True
     flip: bool = True
@@ -109,7 +110,7 @@ def build_backbone(config, folder):
     )
 
 
-def _optimizer(config, steps_per_epoch):
+def _optimizer(config, steps_per_epoch, num_replicas):
     total = max(1, config.epochs * steps_per_epoch)
     warmup = int(config.warmup_fraction * total)
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -118,7 +119,16 @@ def _optimizer(config, steps_per_epoch):
         warmup_target=config.learning_rate if warmup else None,
         warmup_steps=warmup,
     )
-    optimizer = keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay, global_clipnorm=1.0)
+    clip = config.gradient_clip_norm
+    if clip and num_replicas > 1:
+        # Keras clips each replica's gradients before the all-reduce, which is not
+        # the one-device update; training would then depend on the replica count.
+        logger.warning(
+            "Gradient clipping (%s) is off with %d replicas: Keras would clip each replica's "
+            "gradients before summing them.", clip, num_replicas,
+        )
+        clip = None
+    optimizer = keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay, global_clipnorm=clip or None)
     # No decay on biases, norms, the class token and the position table.
     optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta", "class_token", "embeddings"])
     return optimizer
@@ -162,7 +172,8 @@ def train(config):
         )
     global_batch = run.global_batch_size(config.batch_size)
     train_data, validation_data = load_image_folder(
-        folder, backbone.image_size, backbone.num_channels, config.validation_split, seed=config.seed
+        folder, backbone.image_size, backbone.num_channels, config.validation_split, seed=config.seed,
+        shuffle=config.shuffle or bool(config.validation_split),
     )
     num_validation = int(config.validation_split * len(folder.paths))
     steps_per_epoch = (len(folder.paths) - num_validation) // global_batch
@@ -177,7 +188,7 @@ def train(config):
     if validation_data is not None:
         validation_data = evaluation_pipeline(validation_data, global_batch, cache=True)
     with run.scope():
-        compile_classifier(model, _optimizer(config, steps_per_epoch), run.jit_compile)
+        compile_classifier(model, _optimizer(config, steps_per_epoch, run.num_replicas), run.jit_compile)
     logger.info(
         "Training a %d-parameter ViT (%s, %s) on %d classes, %d steps per epoch of %d images.",
         model.count_params(), config.size, backbone.image_size, model.num_classes, steps_per_epoch, global_batch,
