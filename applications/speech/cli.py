@@ -8,8 +8,10 @@
 Logs go to stderr; stdout carries only results (one JSON document with --json).
 """
 
+import contextlib
 import json
 import logging
+import sys
 
 from applications.speech.sizes import SIZES
 
@@ -77,21 +79,27 @@ def _train(args):
     from applications.speech.character_vocabulary import DEFAULT_CHARACTERS
     from applications.speech.train import train
 
-    summary = train(
-        args.data, args.out, task=args.task, validation_data=args.validation_data, epochs=args.epochs,
-        batch_size=args.batch_size, size=args.size, num_layers=args.num_layers, hidden_dim=args.hidden_dim,
-        num_heads=args.num_heads, intermediate_dim=args.intermediate_dim, init=args.init,
-        strategy=args.strategy, mixed_precision=args.mixed_precision, learning_rate=args.learning_rate,
-        max_seconds=args.max_seconds, spec_augment=not args.no_spec_augment, dropout_rate=args.dropout_rate,
-        characters=args.characters or DEFAULT_CHARACTERS, drop_unknown_characters=args.drop_unknown_characters,
-        skip_bad_files=args.skip_bad_files, seed=args.seed,
-    )
+    # Keras progress bars write to stdout; stdout is for results only.
+    with contextlib.redirect_stdout(sys.stderr):
+        summary = _train_from_args(args, train, DEFAULT_CHARACTERS)
     if args.json:
         print(json.dumps(summary))
     else:
         for key, value in summary.items():
             print(f"{key}: {value}")
     return 0
+
+
+def _train_from_args(args, train, default_characters):
+    return train(
+        args.data, args.out, task=args.task, validation_data=args.validation_data, epochs=args.epochs,
+        batch_size=args.batch_size, size=args.size, num_layers=args.num_layers, hidden_dim=args.hidden_dim,
+        num_heads=args.num_heads, intermediate_dim=args.intermediate_dim, init=args.init,
+        strategy=args.strategy, mixed_precision=args.mixed_precision, learning_rate=args.learning_rate,
+        max_seconds=args.max_seconds, spec_augment=not args.no_spec_augment, dropout_rate=args.dropout_rate,
+        characters=args.characters or default_characters, drop_unknown_characters=args.drop_unknown_characters,
+        skip_bad_files=args.skip_bad_files, seed=args.seed,
+    )
 
 
 def _evaluate(args):

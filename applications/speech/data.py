@@ -168,15 +168,21 @@ def encode_transcripts(transcripts, vocabulary, max_label_length=None):
     return labels
 
 
-def make_dataset(audio, sample_lengths, targets, batch_size, shuffle=False, seed=0, drop_remainder=True):
+def make_dataset(audio, sample_lengths, targets, batch_size, shuffle=False, seed=0, drop_remainder=True,
+                 repeat=False):
     """A batched `tf.data.Dataset` of `({"audio", "sample_lengths"}, targets)`.
 
     Shapes are static: every clip is padded to the same length, and with
     `drop_remainder` every batch has `batch_size` examples (one XLA program).
+    With `repeat` the dataset is endless (train with `steps_per_epoch`): one
+    iterator reshuffles at every pass, so the order of examples depends only
+    on `seed`, not on how often a strategy re-creates iterators.
     """
     import tensorflow as tf
 
     dataset = tf.data.Dataset.from_tensor_slices(({"audio": audio, "sample_lengths": sample_lengths}, targets))
     if shuffle:
         dataset = dataset.shuffle(len(audio), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
     return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)

@@ -8,8 +8,10 @@ Measured on a 2-core CPU: about a minute of training, unseen-voice accuracy
 The speech is synthetic: this says little about real recordings.
 """
 
+import contextlib
 import logging
 import os
+import sys
 import time
 
 from applications import datasets
@@ -23,8 +25,9 @@ def run_demo(out_dir, epochs=15):
     """Train and evaluate the keyword model; returns its headline numbers."""
     keywords = datasets.speech_keywords_dir()
     start = time.time()
-    summary = train(keywords / "train", out_dir, task="classify", epochs=epochs, batch_size=16, size="tiny",
-                    verbose=2)
+    with contextlib.redirect_stdout(sys.stderr):  # Keras progress bars; stdout is for results
+        summary = train(keywords / "train", out_dir, task="classify", epochs=epochs, batch_size=16, size="tiny",
+                        verbose=2)
     scores = evaluate(os.path.join(out_dir, "model.keras"), keywords / "test")
     return {
         "unseen_voice_accuracy": scores["accuracy"],

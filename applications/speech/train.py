@@ -111,6 +111,7 @@ def train(
     drop_unknown_characters=False,
     skip_bad_files=False,
     seed=0,
+    shuffle=True,
     jit_compile="auto",
     checkpoint_every_steps=100,
     plot=True,
@@ -176,11 +177,11 @@ def train(
             initial_learning_rate=0.0 if warmup else learning_rate, decay_steps=max(1, total_steps - warmup),
             warmup_target=learning_rate if warmup else None, warmup_steps=warmup, alpha=0.05,
         )
-        optimizer = keras.optimizers.AdamW(schedule, weight_decay=0.01, clipnorm=1.0)
+        optimizer = keras.optimizers.AdamW(schedule, weight_decay=0.01)
         model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=run.jit_compile)
 
     train_ds = speech_data.make_dataset(train_set["audio"], train_set["sample_lengths"], train_set["targets"],
-                                        global_batch, shuffle=True, seed=seed)
+                                        global_batch, shuffle=shuffle, seed=seed, repeat=True)
     validation = None
     if validation_data is not None and task == "classify":
         validation = load_task_data(validation_data, task, max_samples, skip_bad_files,
@@ -191,7 +192,8 @@ def train(
         val_ds = None  # CTC validation decodes, which fit cannot: see `evaluate`
 
     start = time.time()
-    history = run.fit(model, train_ds, epochs=epochs, validation_data=val_ds, verbose=verbose)
+    history = run.fit(model, train_ds, epochs=epochs, validation_data=val_ds, steps_per_epoch=steps_per_epoch,
+                      verbose=verbose)
     train_seconds = time.time() - start
     run.save_model(model, MODEL_FILENAME)
 

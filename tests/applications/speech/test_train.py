@@ -1,0 +1,75 @@
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from applications.speech.character_vocabulary import OutOfVocabularyError
+from applications.speech.evaluate import evaluate
+from applications.speech.train import train
+
+
+def test_tiny_model_learns_shipped_keywords_on_unseen_voices(trained_keywords, keyword_data):
+    out_dir, summary = trained_keywords
+    scores = evaluate(out_dir, keyword_data[1])
+    # Three words (chance 1/3), 8 test clips each, voices never heard in training.
+    assert scores["num_examples"] == 24
+    assert scores["accuracy"] >= 0.75, scores
+    for name in ("model.keras", "history.csv", "training_curve.png", "attention.png", "summary.json"):
+        assert (out_dir / name).is_file(), name
+
+
+def _tone_manifest(tmp_path, tone, transcripts):
+    lines = ["path,transcript"]
+    for index, text in enumerate(transcripts):
+        tone(tmp_path / f"clip{index}.wav", seconds=0.2 + 0.05 * index, frequency=200.0 + 100 * index)
+        lines.append(f"clip{index}.wav,{text}")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("\n".join(lines) + "\n")
+    return manifest
+
+
+def test_transcript_outside_vocabulary_names_the_clip(tmp_path, tone):
+    manifest = _tone_manifest(tmp_path, tone, ["ok", "call 911"])
+    with pytest.raises(OutOfVocabularyError, match=r"clip1.wav.*\['1', '9'\]"):
+        train(manifest, tmp_path / "run", epochs=1, batch_size=2, strategy="default", verbose=0)
+
+
+_MIRRORED = textwrap.dedent(
+    """
+    import json, sys
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    from applications.speech.train import train
+    data, out = sys.argv[1], sys.argv[2]
+    losses = {}
+    for strategy, per_replica in (("default", 8), ("mirrored", 4)):
+        summary = train(data, f"{out}/{strategy}", task="classify", epochs=3, batch_size=per_replica,
+                        strategy=strategy, hidden_dim=16, num_heads=2, intermediate_dim=32, num_layers=1,
+                        spec_augment=False, dropout_rate=0.0, plot=False, verbose=0, seed=0, shuffle=False)
+        with open(f"{out}/{strategy}/history.csv") as handle:
+            rows = handle.read().splitlines()
+        column = rows[0].split(",").index("loss")
+        losses[strategy] = [float(row.split(",")[column]) for row in rows[1:]]
+    print(json.dumps(losses))
+    """
+)
+
+
+def test_mirrored_over_two_cpus_gives_one_device_losses(keyword_data, tmp_path):
+    """Global batch 8 as 8 on one device or 4 x 2 replicas: the same training."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    env = {**os.environ, "PYTHONPATH": root, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run(
+        [sys.executable, "-c", _MIRRORED, str(keyword_data[1]), str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    losses = json.loads(result.stdout.strip().splitlines()[-1])
+    assert len(losses["default"]) == 3
+    np.testing.assert_allclose(losses["mirrored"], losses["default"], rtol=2e-3)
+    assert losses["default"][-1] < losses["default"][0]
