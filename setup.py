@@ -36,6 +36,7 @@ setup(
             "nbformat>=5.9",
             "ipykernel>=6",
             "num2words>=0.5",
+            "scikit-learn>=1.3",  # load_digits in the vision tests and tutorial
             # The library runs on every Keras backend; the tests check JAX on the CPU.
             "jax[cpu]>=0.4",
         ],
