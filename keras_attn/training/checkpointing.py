@@ -329,6 +329,9 @@ class ResumableCheckpoint(keras.callbacks.Callback):
 
     def global_step_at(self, batch):
         """The run's global step once batch `batch` of the current epoch is done."""
+        steps = self.params.get("steps") if self.params else None
+        if steps:  # with steps_per_execution > 1 Keras may report a batch past the end
+            batch = min(int(batch), steps - 1)
         return self._epoch_base + int(batch) + 1
 
     def on_train_batch_end(self, batch, logs=None):

@@ -218,3 +218,28 @@ def test_manifest_records_the_checkpoint(tmp_path, tiny_model, tiny_dataset):
     assert manifest["global_step"] == 5 and manifest["epoch"] == 1 and manifest["batch"] == 0
     assert manifest["size"] == os.path.getsize(os.path.join(run.checkpoint_dir, manifest["weights"]))
     assert len(manifest["sha256"]) == 64
+
+
+def test_resume_with_steps_per_execution(tmp_path, tiny_dataset, reference_weights):
+    def build(run, seed):
+        keras.utils.set_random_seed(seed)
+        with run.scope():
+            model = keras.Sequential(
+                [keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)]
+            )
+            model.compile(optimizer="adam", loss="mse", steps_per_execution=2, jit_compile=False)
+        return model
+
+    # Executions of 2 steps end at steps 2, 4, 5 (epoch end), 7, 9, 10, ...: checkpoints
+    # (every 3 steps and at epoch ends) at 4, 5, 7 and 9; interrupted in the 6th execution.
+    run = new_run(tmp_path)
+    with pytest.raises(Interrupt):
+        run.fit(build(run, 0), tiny_dataset, epochs=EPOCHS, callbacks=[InterruptAtStep(6)], verbose=0)
+    latest = list_checkpoints(run.checkpoint_dir)[0]
+    assert (latest["global_step"], latest["epoch"], latest["batch"]) == (9, 1, 4)
+    run = new_run(tmp_path)
+    model = build(run, 123)
+    run.fit(model, tiny_dataset, epochs=EPOCHS, verbose=0)
+    assert int(model.optimizer.iterations.numpy()) == EPOCHS * STEPS
+    for got, expected in zip(weights_of(model), reference_weights):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)

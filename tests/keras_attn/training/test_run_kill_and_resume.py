@@ -41,8 +41,9 @@ def test_sigkill_then_resume(tmp_path, helpers):
     assert process.returncode == -signal.SIGKILL, first_output[-3000:]
     assert "RESULT" not in first_output
     checkpoints = list_checkpoints(folder)
-    assert len(checkpoints) == 2, checkpoints
-    latest, previous = checkpoints
+    # Two are kept; a third can remain when the kill hit between a commit and the pruning.
+    assert len(checkpoints) in (2, 3), checkpoints
+    latest, previous = checkpoints[:2]
     assert latest["global_step"] >= 14, first_output[-3000:]
 
     # Truncate the newest checkpoint: the rerun must fall back to the previous one.
