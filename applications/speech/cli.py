@@ -38,7 +38,7 @@ def add_parser(subparsers):
     train.add_argument("--init", help="start from a trained speech model folder, or keras_hub:<whisper preset> (downloads)")
     train.add_argument("--learning-rate", type=float, default=2e-3)
     train.add_argument("--dropout-rate", type=float, default=0.1)
-    train.add_argument("--max-seconds", type=float, help="pad/cut clips to this length (default: longest training clip)")
+    train.add_argument("--max-seconds", type=float, help="pad/cut clips to this length (default: 1.25 x the longest training clip)")
     train.add_argument("--no-spec-augment", action="store_true", help="train without SpecAugment")
     train.add_argument("--characters", help="ctc vocabulary (default: a-z, apostrophe, space)")
     train.add_argument("--drop-unknown-characters", action="store_true", help="drop transcript characters outside the vocabulary instead of failing")
