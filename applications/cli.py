@@ -73,7 +73,16 @@ def build_parser():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    bench_args = None
+    commands = [arg for arg in argv if not arg.startswith("-")]
+    if commands[:1] == ["bench"]:
+        # argparse.REMAINDER drops leading --flags; the suite parses its own arguments.
+        split = argv.index("bench") + 1
+        argv, bench_args = argv[:split], argv[split:]
     args = build_parser().parse_args(argv)
+    if bench_args is not None:
+        args.bench_args = bench_args
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.DEBUG if args.verbose else logging.INFO,
