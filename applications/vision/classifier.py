@@ -99,7 +99,7 @@ def model_path(path):
 def load_classifier(path):
     """Load a `ViTClassifier` saved by `keras-attn vision train` (a `.keras`
     file or the out folder holding `model.keras`)."""
-    model = keras.saving.load_model(model_path(path), safe_mode=True)
+    model = keras.saving.load_model(model_path(path), safe_mode=True, compile=False)
     if not isinstance(model, ViTClassifier):
         raise ValueError(f"{path} holds a {type(model).__name__}, not a ViTClassifier.")
     return model
@@ -114,7 +114,7 @@ def load_backbone(path, image_size=None):
         image_size: move the backbone to this resolution (position
             embeddings interpolated); `None` keeps its own.
     """
-    model = keras.saving.load_model(model_path(path), safe_mode=True)
+    model = keras.saving.load_model(model_path(path), safe_mode=True, compile=False)
     backbone = getattr(model, "backbone", None)
     if not isinstance(backbone, VisionTransformer):
         found = [layer for layer in model.layers if isinstance(layer, VisionTransformer)]

@@ -3,16 +3,20 @@
 Writes the subset (3,000 training and 1,000 test images, 28x28 greyscale) as
 class folders, trains a 4-block ViT with 4x4 patches from scratch through the
 same `train` as `keras-attn vision train`, evaluates it on the test folder and
-explains one test image. The same run from the command line:
+explains one test image. Measured on the 2-core CPU: test accuracy 0.800
+(top-5 0.990) after 81 s of training, 1 min 36 s for the whole demo. The same
+run from the command line:
 
     keras-attn vision train --data OUT/data/train --out OUT/run --size mu/4 --num-layers 4 \
         --hidden-dim 64 --num-heads 4 --mlp-dim 128 --epochs 15 --batch-size 64 \
-        --learning-rate 2e-3 --no-augment
+        --learning-rate 2e-3 --stochastic-depth 0 --no-augment
     keras-attn vision evaluate --model OUT/run --data OUT/data/test
 """
 
+import contextlib
 import logging
 import os
+import sys
 import time
 
 from applications import datasets
@@ -46,14 +50,16 @@ def run_demo(out_dir, **overrides):
     data = os.path.join(out_dir, "data")
     train_dir = datasets.fashion_mnist_folders(os.path.join(data, "train"), "train")
     test_dir = datasets.fashion_mnist_folders(os.path.join(data, "test"), "test")
-    start = time.perf_counter()
-    trained = train(TrainConfig(data=str(train_dir), out=os.path.join(out_dir, "run"), verbose=2, **settings))
-    train_seconds = time.perf_counter() - start
-    results = evaluate(trained["model_path"], test_dir, out_dir=os.path.join(out_dir, "run"))
-    example = sorted(os.listdir(os.path.join(test_dir, "sneaker")))[0]
-    explained = explain(
-        trained["model_path"], os.path.join(test_dir, "sneaker", example), os.path.join(out_dir, "run", "rollout.png")
-    )
+    with contextlib.redirect_stdout(sys.stderr):  # progress bars: stdout is for results
+        start = time.perf_counter()
+        trained = train(TrainConfig(data=str(train_dir), out=os.path.join(out_dir, "run"), verbose=2, **settings))
+        train_seconds = time.perf_counter() - start
+        results = evaluate(trained["model_path"], test_dir, out_dir=os.path.join(out_dir, "run"))
+        example = sorted(os.listdir(os.path.join(test_dir, "sneaker")))[0]
+        explained = explain(
+            trained["model_path"], os.path.join(test_dir, "sneaker", example),
+            os.path.join(out_dir, "run", "rollout.png"),
+        )
     logger.info("Rollout heatmap of a test sneaker (predicted %s): %s", explained["label"], explained["heatmap"])
     return {
         "test_accuracy": results["accuracy"],

@@ -105,7 +105,7 @@ def explain(model, image_path, out_path=None, head_fusion="mean"):
         model: a `ViTClassifier` or the path of a saved one.
         image_path: the image file.
         out_path: the PNG to write; defaults to `<image name>_rollout.png`
-            next to the current folder.
+            in the current folder.
 
     Returns:
         dict with `input`, `label`, `probability`, `heatmap` (the PNG path)

@@ -11,10 +11,13 @@ Fine-tuning: `init` names a saved model whose backbone starts the new task
 with a new zero-initialised head (`freeze_backbone` trains the head only); a
 different `image_size` interpolates the position embeddings.
 
-The demo's command and result (2-core CPU, ~1 minute, see demo.py):
+The demo's command and result (`keras-attn demo --only vision`, 2-core CPU:
+81 s of training, 1 min 36 s in all; test accuracy 0.800, top-5 0.990 on the
+1,000 shipped test images):
 
     keras-attn vision train --data fashion/train --out runs/fashion --size mu/4 \
-        --num-layers 4 --hidden-dim 64 --num-heads 4 --mlp-dim 128 --epochs 15
+        --num-layers 4 --hidden-dim 64 --num-heads 4 --mlp-dim 128 --epochs 15 \
+        --batch-size 64 --learning-rate 2e-3 --stochastic-depth 0 --no-augment
 """
 
 import dataclasses
@@ -153,8 +156,9 @@ def train(config):
 
     Returns:
         dict with `model_path`, `epochs`, `loss`, `accuracy` (last training
-        epoch), `val_accuracy` (when there is a validation split),
-        `num_parameters`, `image_size`, `class_names`.
+        epoch), `val_accuracy` (when there is a validation split), `losses`
+        (per epoch), `num_parameters`, `num_replicas`, `global_batch_size`,
+        `image_size`, `class_names`.
     """
     keras.utils.set_random_seed(config.seed)
     apply_mixed_precision(config.mixed_precision)
@@ -198,7 +202,13 @@ def train(config):
             json.dump(dataclasses.asdict(config), file, indent=2, default=str)
     history = run.fit(model, train_data, config.epochs, validation_data=validation_data, verbose=config.verbose)
     path = run.save_model(model, "model.keras")
-    results = {"model_path": path, "epochs": config.epochs, "num_parameters": int(model.count_params())}
+    results = {
+        "model_path": path,
+        "epochs": config.epochs,
+        "num_parameters": int(model.count_params()),
+        "num_replicas": run.num_replicas,
+        "global_batch_size": global_batch,
+    }
     for key in ("loss", "accuracy", "val_loss", "val_accuracy", "val_top5_accuracy"):
         if history.history.get(key):
             results[key] = float(history.history[key][-1])

@@ -35,5 +35,6 @@ common = dict(
 )
 single = train(TrainConfig(out=tempfile.mkdtemp(), strategy="default", batch_size=16, **common))
 mirrored = train(TrainConfig(out=tempfile.mkdtemp(), strategy="mirrored", batch_size=8, **common))
-print("RESULT " + json.dumps({"single": single["losses"], "mirrored": mirrored["losses"]}), flush=True)
+keys = ("losses", "num_replicas", "global_batch_size")
+print("RESULT " + json.dumps({"single": {k: single[k] for k in keys}, "mirrored": {k: mirrored[k] for k in keys}}), flush=True)
 sys.exit(0)

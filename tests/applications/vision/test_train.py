@@ -57,5 +57,8 @@ def test_mirrored_matches_one_device():
     assert completed.returncode == 0, (completed.stdout + completed.stderr)[-4000:]
     line = [l for l in completed.stdout.splitlines() if l.startswith("RESULT ")][-1]
     result = json.loads(line[len("RESULT "):])
-    assert len(result["single"]) == len(result["mirrored"]) == 2
-    assert result["mirrored"] == pytest.approx(result["single"], rel=1e-3)
+    single, mirrored = result["single"], result["mirrored"]
+    assert (single["num_replicas"], mirrored["num_replicas"]) == (1, 2)
+    assert single["global_batch_size"] == mirrored["global_batch_size"] == 16  # 8 per replica x 2
+    assert len(single["losses"]) == len(mirrored["losses"]) == 2
+    assert mirrored["losses"] == pytest.approx(single["losses"], rel=1e-3)
