@@ -3,8 +3,9 @@
 Trains the `tiny` `SpeechClassifier` (2 blocks, width 64) on the 320 training
 clips of `data/speech/keywords` (10 words, 63 synthetic espeak-ng voices) and
 scores it on the 80 test clips, spoken by 14 voices never heard in training.
-Measured on a 2-core CPU: about a minute of training, unseen-voice accuracy
-1.0 (20 epochs; the full command is in `applications/speech/train.py`).
+Measured on a 2-core CPU (`keras-attn demo --only speech`): 15 epochs, about
+40 s of training plus loading (52 s in all), unseen-voice accuracy 1.0 on the
+80 test clips; the full command is in `applications/speech/train.py`.
 The speech is synthetic: this says little about real recordings.
 """
 

@@ -1,7 +1,6 @@
 """`SpeechEncoder`: Whisper's audio encoder, built from keras_attn blocks."""
 
 import keras
-from keras import ops
 
 from applications.speech.convolutional_subsampling import STRIDE, ConvolutionalSubsampling
 from applications.speech.whisper_sinusoids import WhisperSinusoids

@@ -3,7 +3,13 @@
 Reproduce the shipped keyword result (synthetic espeak-ng speech, unseen voices):
 
     keras-attn speech train --data data/speech/keywords/train \\
-        --validation-data data/speech/keywords/test --task classify --out runs/keywords
+        --validation-data data/speech/keywords/test --task classify --out runs/keywords --epochs 20
+    # 2-core CPU: ~30 s of training, accuracy 1.0 on the 80 clips of 14 unseen voices.
+
+    keras-attn speech train --data data/speech/numbers/train.tsv --validation-data \\
+        data/speech/numbers/test.tsv --task ctc --out runs/numbers --epochs 60 --batch-size 8 \\
+        --hidden-dim 96 --learning-rate 3e-3
+    # 2-core CPU: ~90 s, test CER ~0.21, WER ~0.45 (18 clips of unseen numbers and voices).
 """
 
 import json
@@ -20,7 +26,7 @@ from applications.speech.character_vocabulary import DEFAULT_CHARACTERS, Charact
 from applications.speech.classifier import SpeechClassifier
 from applications.speech.ctc import CTCLoss
 from applications.speech.ctc_recognizer import CTCRecognizer
-from applications.speech.model_io import MODEL_FILENAME, clip_inputs, load_speech_model
+from applications.speech.model_io import MODEL_FILENAME, load_speech_model
 from applications.speech.sizes import speech_encoder_config
 from applications.speech.speech_encoder import SpeechEncoder
 from keras_attn.layers import LogMelSpectrogram, SpecAugment
@@ -220,4 +226,3 @@ def train(
     return summary
 
 
-__all__ = ["train", "load_task_data", "clip_inputs"]
