@@ -137,6 +137,7 @@ def make_dataset(pairs, tokenizer, batch_size, max_length, shuffle=False, seed=0
             f"`batch_size` is larger than the number of pairs. Received: batch_size={batch_size}, "
             f"pairs={len(pairs)}"
         )
+    tokenizer.ensure_resource()  # the pipeline captures it
     sources = tf.constant([source for source, _ in pairs])
     targets = tf.constant([target for _, target in pairs])
     dataset = tf.data.Dataset.from_tensor_slices((sources, targets))

@@ -45,6 +45,7 @@ class _ServingTranslator(tf.Module):
 
 def export_saved_model(translator, directory):
     """Write the SavedModel to `directory`; returns `directory`."""
+    translator.tokenizer.ensure_resource()  # the traced functions capture it
     module = _ServingTranslator(translator)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="sentences")])

@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 PAD_ID, UNK_ID, START_ID, END_ID = 0, 1, 2, 3  # keras-hub's SentencePiece convention
 
 
+
 def train_sentencepiece(texts, vocabulary_size=8000, model_type="unigram"):
     """Train a SentencePiece model on an iterable of strings; returns the model proto bytes.
 
@@ -71,7 +72,29 @@ class SubwordTokenizer(tf.Module):
         super().__init__(name=name)
         self.proto = bytes(proto)
         self.sentencepiece = tf_text.SentencepieceTokenizer(model=self.proto, out_type=tf.int32)
-        self.vocabulary_size = int(self.sentencepiece.vocab_size().numpy())
+        self.vocabulary_size = int(self._eager(lambda sp: sp.vocab_size()).numpy())
+
+    def _eager(self, function):
+        """`function(self.sentencepiece)`, with the TF Text tokenizer rebuilt if its resource is gone.
+
+        TF Text's SentencepieceOp resource is owned by its eager kernel, and
+        `tf.random.set_seed` (e.g. `keras.utils.set_random_seed`) clears
+        TensorFlow's eager kernel cache, which deletes the resource ("Resource
+        ... SentencepieceOp ... does not exist"). Graph functions (`tf.data`,
+        the exported SavedModel) hold their own.
+        """
+        if not tf.executing_eagerly():
+            return function(self.sentencepiece)
+        try:
+            return function(self.sentencepiece)
+        except tf.errors.NotFoundError:
+            self.sentencepiece = tf_text.SentencepieceTokenizer(model=self.proto, out_type=tf.int32)
+            return function(self.sentencepiece)
+
+    def ensure_resource(self):
+        """Rebuild the TF Text resource if it is gone; call before tracing graphs that capture it."""
+        self._eager(lambda sp: sp.vocab_size())
+        return self
 
     @classmethod
     def train(cls, texts, vocabulary_size=8000):
@@ -82,7 +105,7 @@ class SubwordTokenizer(tf.Module):
 
     def tokenize(self, texts):
         """`(batch,)` strings -> ragged `(batch, None)` int32 ids (no start/end ids)."""
-        return self.sentencepiece.tokenize(texts)
+        return self._eager(lambda sp: sp.tokenize(texts))
 
     def detokenize(self, ids):
         """`(batch, length)` ids (dense or ragged) -> `(batch,)` strings.
@@ -96,11 +119,11 @@ class SubwordTokenizer(tf.Module):
             before_end = tf.cumsum(tf.cast(ids == END_ID, tf.int32), axis=-1) == 0
             keep = before_end & (ids != PAD_ID) & (ids != START_ID)
             ids = tf.ragged.boolean_mask(ids, keep)
-        return self.sentencepiece.detokenize(ids)
+        return self._eager(lambda sp: sp.detokenize(ids))
 
     def id_to_piece(self, ids):
         """Ids -> their pieces, as strings (for plots)."""
-        return self.sentencepiece.id_to_string(ids)
+        return self._eager(lambda sp: sp.id_to_string(ids))
 
     def save(self, path):
         with open(path, "wb") as file:
