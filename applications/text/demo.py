@@ -4,7 +4,8 @@ Trains the `tiny` size (2 layers, width 64) on the short verses
 (`data/text/bible_en_es_short.tsv.gz`, ~2.9 k pairs of at most 12 English
 words) for 18 epochs, then evaluates greedy translations on the 300 held-out
 verses (`bible_en_es_test.tsv`). On the 2-core CPU this project is developed
-on it takes about 4 minutes and reaches BLEU ~8-9 (chrF ~22): the model
+on it takes about 3 minutes and reaches BLEU 8.0 greedy, 8.8 with
+beam width 4 (chrF ~22): the model
 learns the Bible's phrasing ("Y vivió ... y engendró á ...") and many names,
 not the meaning of whole verses; a larger size trained for hours on the full
 corpus (`bible_en_es.tsv.gz`, ~30 k pairs) does much better.
