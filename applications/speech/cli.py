@@ -45,6 +45,8 @@ def add_parser(subparsers):
     train.add_argument("--skip-bad-files", action="store_true", help="skip unreadable/empty clips (logged) instead of failing")
     train.add_argument("--strategy", default="auto", help="auto|default|mirrored|multi-worker|tpu")
     train.add_argument("--mixed-precision", choices=("float16", "bfloat16"))
+    train.add_argument("--checkpoint-every", type=int, default=100, metavar="STEPS",
+                       help="also checkpoint every STEPS optimizer steps, mid-epoch (resume after a crash)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--json", action="store_true", help="print the summary as JSON")
     train.set_defaults(func=_train)
@@ -96,6 +98,7 @@ def _train_from_args(args, train, default_characters):
         batch_size=args.batch_size, size=args.size, num_layers=args.num_layers, hidden_dim=args.hidden_dim,
         num_heads=args.num_heads, intermediate_dim=args.intermediate_dim, init=args.init,
         strategy=args.strategy, mixed_precision=args.mixed_precision, learning_rate=args.learning_rate,
+        checkpoint_every_steps=args.checkpoint_every,
         max_seconds=args.max_seconds, spec_augment=not args.no_spec_augment, dropout_rate=args.dropout_rate,
         characters=args.characters or default_characters, drop_unknown_characters=args.drop_unknown_characters,
         skip_bad_files=args.skip_bad_files, seed=args.seed,

@@ -20,7 +20,7 @@ def _train(args):
         dropout_rate=args.dropout_rate, norm_first=args.norm == "pre", share_embeddings=not args.separate_embeddings,
         tie_weights=not args.untied_output, label_smoothing=args.label_smoothing, warmup_steps=args.warmup_steps,
         validation_fraction=args.validation_fraction, test_fraction=args.test_fraction, strategy=args.strategy,
-        mixed_precision=args.mixed_precision, seed=args.seed,
+        mixed_precision=args.mixed_precision, seed=args.seed, checkpoint_every_steps=args.checkpoint_every,
     )
     if args.export:
         export_saved_model(translator, os.path.join(args.out, SAVED_MODEL_DIR))
@@ -118,6 +118,8 @@ def add_parser(subparsers):
     train.add_argument("--test-fraction", type=float, default=0.0, help="held out into OUT/test.tsv")
     train.add_argument("--strategy", default="auto", choices=("auto", "default", "mirrored", "multi-worker", "tpu"))
     train.add_argument("--mixed-precision", choices=("float16", "bfloat16"))
+    train.add_argument("--checkpoint-every", type=int, default=200, metavar="STEPS",
+                       help="also checkpoint every STEPS optimizer steps, mid-epoch (resume after a crash)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--export", action="store_true", help="also write OUT/saved_model")
     train.set_defaults(func=_train)

@@ -51,6 +51,7 @@ def _train(args):
         skip_corrupt=args.skip_corrupt,
         strategy=args.strategy,
         mixed_precision=args.mixed_precision,
+        checkpoint_every_steps=args.checkpoint_every,
         seed=args.seed,
     )
     with contextlib.redirect_stdout(sys.stderr):  # progress bars to stderr
@@ -164,6 +165,8 @@ def add_parser(subparsers):
     train.add_argument("--skip-corrupt", action="store_true", help="leave unreadable images out (logged)")
     train.add_argument("--strategy", default="auto", choices=("auto", "default", "mirrored", "multi-worker", "tpu"))
     train.add_argument("--mixed-precision", choices=("float16", "bfloat16"))
+    train.add_argument("--checkpoint-every", type=int, default=100, metavar="STEPS",
+                       help="also checkpoint every STEPS optimizer steps, mid-epoch (resume after a crash)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--json", action="store_true", help="print the results as one JSON document")
     train.set_defaults(func=_run(_train))
