@@ -11,3 +11,21 @@ def test_readme_python_examples_run():
     assert blocks
     for block in blocks:
         exec(compile(block, str(README), "exec"), {})
+
+
+def test_readme_commands_parse():
+    import shlex
+
+    from applications.cli import build_parser
+
+    parser = build_parser()
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", README.read_text(), flags=re.S):
+        for line in block.splitlines():
+            line = line.split("|")[-1].strip()  # `echo ... | keras-attn ...`
+            if line.startswith("keras-attn "):
+                commands.append(shlex.split(line, comments=True)[1:])
+    assert len(commands) > 10
+    for argv in commands:
+        args = parser.parse_args(argv)
+        assert callable(args.func), argv
