@@ -82,11 +82,8 @@ def _as_4d(mask):
     return mask
 
 
-def _dense_attention(query, key, value, mask, bias, scale, dropout_rate, training, seed, rows_may_be_empty=True):
-    # query (B, Tq, H, D), key (B, Tk, H, D), value (B, Tk, H, Dv); mask (.., .., Tq, Tk)
-    q = ops.cast(query, "float32") * scale
-    k = ops.cast(key, "float32")
-    logits = ops.einsum("bqhd,bkhd->bhqk", q, k)  # (B, H, Tq, Tk)
+def _masked_softmax(logits, mask, bias, rows_may_be_empty, dropout_rate, training, seed):
+    """float32 logits `(B, H, Tq, Tk)` -> attention weights (float32)."""
     if bias is not None:
         logits = logits + ops.cast(bias, "float32")
     if mask is not None:
@@ -98,14 +95,23 @@ def _dense_attention(query, key, value, mask, bias, scale, dropout_rate, trainin
         weights = ops.where(mask, weights, 0.0)
     if training and dropout_rate > 0.0:
         weights = random.dropout(weights, dropout_rate, seed=seed)
+    return weights
+
+
+def _dense_attention(query, key, value, mask, bias, scale, dropout_rate, training, seed, rows_may_be_empty=True):
+    # query (B, Tq, H, D), key (B, Tk, H, D), value (B, Tk, H, Dv); mask (.., .., Tq, Tk)
+    q = ops.cast(query, "float32") * scale
+    k = ops.cast(key, "float32")
+    logits = ops.einsum("bqhd,bkhd->bhqk", q, k)  # (B, H, Tq, Tk)
+    weights = _masked_softmax(logits, mask, bias, rows_may_be_empty, dropout_rate, training, seed)
     weights = ops.cast(weights, value.dtype)
     output = ops.einsum("bhqk,bkhd->bqhd", weights, value)  # (B, Tq, H, Dv)
     return output, weights
 
 
 def _slice_axis(tensor, axis, start, stop):
-    """Static slice of a rank-4 mask/bias on a non-broadcast axis."""
-    if tensor is None or tensor.shape[axis] == 1:
+    """Static slice of a rank-4 tensor on a non-broadcast axis (full range: unchanged)."""
+    if tensor is None or tensor.shape[axis] == 1 or (start == 0 and stop == tensor.shape[axis]):
         return tensor
     index = [slice(None)] * 4
     index[axis] = slice(start, stop)
@@ -120,34 +126,40 @@ def _query_blocks(query, key, value, mask, bias, is_causal, scale, dropout_rate,
     `is_causal`, query block `[start, stop)` attends only keys
     `[0, stop + offset)`: the blocks above the diagonal are never computed
     (about half the work at long lengths). Same numbers as one dense pass.
+    Queries, keys and values are moved to `(B, H, T, D)` once, so no block
+    transposes anything.
     """
     q_len, k_len = query.shape[1], key.shape[1]
     offset = k_len - q_len
+    q = ops.transpose(ops.cast(query, "float32") * scale, (0, 2, 1, 3))  # (B, H, Tq, D)
+    k = ops.transpose(ops.cast(key, "float32"), (0, 2, 1, 3))  # (B, H, Tk, D)
+    v = ops.transpose(value, (0, 2, 1, 3))  # (B, H, Tk, Dv)
     outputs = []
     for start in range(0, q_len, QUERY_BLOCK_SIZE):
         stop = min(start + QUERY_BLOCK_SIZE, q_len)
         keys_seen = stop + offset if is_causal else k_len  # keys [0, keys_seen)
-        block_mask = None
+        user_mask = _slice_axis(_slice_axis(mask, 2, start, stop), 3, 0, keys_seen)
+        block_bias = _slice_axis(_slice_axis(bias, 2, start, stop), 3, 0, keys_seen)
+        logits = ops.einsum(
+            "bhqd,bhkd->bhqk", _slice_axis(q, 2, start, stop), _slice_axis(k, 2, 0, keys_seen)
+        )  # (B, H, block, keys_seen)
         if is_causal:
             # Query i (absolute) may attend key j <= i + offset.
             rows = ops.arange(start, stop, dtype="int32")[:, None]
             cols = ops.arange(keys_seen, dtype="int32")[None, :]
-            block_mask = ops.less_equal(cols, rows + offset)[None, None]
-        user_mask = _slice_axis(_slice_axis(mask, 2, start, stop), 3, 0, keys_seen)
-        output, _ = _dense_attention(
-            query[:, start:stop],
-            key if keys_seen == k_len else key[:, :keys_seen],
-            value if keys_seen == k_len else value[:, :keys_seen],
-            masking.merge_masks(user_mask, block_mask),
-            _slice_axis(_slice_axis(bias, 2, start, stop), 3, 0, keys_seen),
-            scale,
-            dropout_rate,
-            training,
-            seed,
-            rows_may_be_empty=user_mask is not None,
+            causal = ops.less_equal(cols, rows + offset)[None, None]
+            if user_mask is None:
+                # A constant bias: cheaper than a select in the backward pass,
+                # and exact (every query keeps key 0, so no row is all -1e9).
+                logits = logits + ops.where(causal, 0.0, MASKED_LOGIT)
+            else:
+                user_mask = masking.merge_masks(user_mask, causal)
+        weights = _masked_softmax(
+            logits, user_mask, block_bias, user_mask is not None, dropout_rate, training, seed
         )
-        outputs.append(output)
-    return ops.concatenate(outputs, axis=1)  # (B, Tq, H, Dv)
+        weights = ops.cast(weights, value.dtype)
+        outputs.append(ops.einsum("bhqk,bhkd->bhqd", weights, _slice_axis(v, 2, 0, keys_seen)))
+    return ops.transpose(ops.concatenate(outputs, axis=2), (0, 2, 1, 3))  # (B, Tq, H, Dv)
 
 
 def scaled_dot_product_attention(
