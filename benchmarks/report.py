@@ -1,5 +1,6 @@
-"""RESULTS.md and the PNG charts beside it."""
+"""RESULTS.md, the PNG charts and results.json beside it."""
 
+import json
 import math
 from pathlib import Path
 
@@ -15,7 +16,7 @@ TITLES = {
 
 METHOD = """\
 How it is measured: both contenders in the same process (benchmark 3: a fresh
-subprocess each), float32, the same sizes, weights initialised alike and the
+subprocess each), float32, the same sizes, the same initialisers and the
 same inputs; each is warmed up (tracing/compiling), then the contenders
 alternate for the given number of rounds (order flipped every round, so both
 see the same background load) and the median is reported. Every timing
@@ -49,6 +50,8 @@ def table(results):
     for r in results:
         advantage = "—" if r.get("advantage") is None else f"{r['advantage']:.2f}x"
         target = "—" if r.get("target") is None else f">= {r['target']:g}x"
+        if "met" in r and r.get("target") is not None:
+            target = "yes/no"
         lines.append(
             f"| {r['bench']} | {r['case']} | {r['mode']} | {_fmt(r.get('ours'))} | {_fmt(r.get('theirs'))} "
             f"| {r['unit']} | {advantage} | {target} | {_met(r)} |"
@@ -95,6 +98,26 @@ def charts(out_dir, results):
         plt.close(fig)
         written.append(path.name)
     return written
+
+
+def save(out, results, facts, command, skipped, durations, quick=False):
+    """The raw run beside the report (`results.json`), then the report itself."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    record = dict(results=results, facts=facts, command=command, skipped=skipped, durations=durations, quick=quick)
+    (out.parent / "results.json").write_text(json.dumps(record, indent=1, default=str))
+    return write(out, results, facts, command, skipped, durations, quick)
+
+
+def render(out):
+    """Rewrite RESULTS.md from the `results.json` beside it (e.g. after editing analysis.md)."""
+    from common import Result
+
+    out = Path(out)
+    record = json.loads((out.parent / "results.json").read_text())
+    results = [Result(r) for r in record["results"]]
+    return write(out, results, record["facts"], record["command"], record["skipped"], record["durations"],
+                 record["quick"])
 
 
 def write(out, results, facts, command, skipped, durations, quick=False):

@@ -43,6 +43,8 @@ def build_parser():
     parser.add_argument("--quick", action="store_true", help="tiny sizes: check that the suite runs")
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds per contender (default 7, quick 2)")
     parser.add_argument("--out", default=str(HERE / "RESULTS.md"), help="the Markdown report (charts go beside it)")
+    parser.add_argument("--render", action="store_true",
+                        help="only rewrite --out from the results.json beside it (after editing analysis.md)")
     return parser
 
 
@@ -62,6 +64,11 @@ def main(argv=None):
     import report
     from common import machine_facts
 
+    if args.render:
+        report.render(args.out)
+        sys.stdout.write(f"wrote {args.out}\n")
+        return 0
+
     facts = machine_facts()
     command = "keras-attn bench " + " ".join(shlex.quote(arg) for arg in (argv if argv is not None else sys.argv[1:]))
     results, skipped, durations = [], {}, {}
@@ -79,7 +86,7 @@ def main(argv=None):
             result["target"] = None
     facts["load_end"] = os.getloadavg()
     out = Path(args.out)
-    report.write(out, results, facts, command, skipped, durations, quick=args.quick)
+    report.save(out, results, facts, command, skipped, durations, quick=args.quick)
     sys.stdout.write(report.summary(results, skipped) + f"\nwrote {out}\n")
     return 0
 
