@@ -145,9 +145,7 @@ def _query_blocks(query, key, value, mask, bias, is_causal, scale, dropout_rate,
         )  # (B, H, block, keys_seen)
         if is_causal:
             # Query i (absolute) may attend key j <= i + offset.
-            rows = ops.arange(start, stop, dtype="int32")[:, None]
-            cols = ops.arange(keys_seen, dtype="int32")[None, :]
-            causal = ops.less_equal(cols, rows + offset)[None, None]
+            causal = masking.causal_mask(stop - start, keys_seen, cache_index=start + offset)[None, None]
             if user_mask is None:
                 # A constant bias: cheaper than a select in the backward pass,
                 # and exact (every query keeps key 0, so no row is all -1e9).
