@@ -1,6 +1,7 @@
 """The SavedModel translates in a fresh process that never imports keras_attn."""
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -38,4 +39,7 @@ def test_saved_model_in_a_fresh_process(numbers_dir, numbers_translator):
 
 def test_saved_model_needs_tensorflow_text_ops(numbers_dir):
     result = _run(numbers_dir / "saved_model", "without")
-    assert result.returncode != 0 and "SentencepieceOp" in result.stderr
+    # Which tensorflow-text op TensorFlow trips on first is not fixed (SentencepieceOp,
+    # SentencepieceTokenizeOp, ...); tensorflow-text is the only custom-op library here.
+    assert result.returncode != 0
+    assert re.search(r"Op type not registered '\w+'", result.stderr), result.stderr[-2000:]
