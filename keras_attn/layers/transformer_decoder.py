@@ -4,8 +4,8 @@ import keras
 from keras import ops
 
 from keras_attn import masking
+from keras_attn.layers.transformer_block_base import head_size
 from keras_attn.layers.transformer_decoder_block import TransformerDecoderBlock
-from keras_attn.layers.transformer_encoder_block import head_size
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")

@@ -5,16 +5,11 @@ import keras
 from keras import ops
 
 from keras_attn import masking
-from keras_attn.layers.feed_forward import FeedForward
-from keras_attn.layers.multi_head_attention import MultiHeadAttention
-from keras_attn.layers.stochastic_depth import StochasticDepth
-from keras_attn.layers.transformer_encoder_block import _check_block_args
-from keras_attn.layers.transformer_encoder_block import _layer_norm
-from keras_attn.layers.transformer_encoder_block import head_size
+from keras_attn.layers.transformer_block_base import TransformerBlockBase
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
-class TransformerDecoderBlock(keras.layers.Layer):
+class TransformerDecoderBlock(TransformerBlockBase):
     """Transformer decoder block, pre-norm (default) or post-norm.
 
     Args:
@@ -60,76 +55,19 @@ class TransformerDecoderBlock(keras.layers.Layer):
     TensorShape([1, 3, 8])
     """
 
-    def __init__(
-        self,
-        num_heads,
-        intermediate_dim,
-        dropout_rate=0.0,
-        activation="gelu",
-        norm_first=True,
-        layer_norm_epsilon=1e-5,
-        attention_dropout_rate=0.0,
-        stochastic_depth_rate=0.0,
-        key_dim=None,
-        num_key_value_heads=None,
-        chunk_size=None,
-        kernel_initializer="glorot_uniform",
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        _check_block_args(num_heads, intermediate_dim, dropout_rate, attention_dropout_rate, stochastic_depth_rate)
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.dropout_rate = dropout_rate
-        self.activation = activation
-        self.norm_first = norm_first
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.attention_dropout_rate = attention_dropout_rate
-        self.stochastic_depth_rate = stochastic_depth_rate
-        self.key_dim = key_dim
-        self.num_key_value_heads = num_key_value_heads
-        self.chunk_size = chunk_size
-        self.kernel_initializer = kernel_initializer
-        self.supports_masking = True
-
-    def build_attention(self, width, name):
-        """The attention sublayers (self and cross); override to swap in a variant."""
-        return MultiHeadAttention(
-            num_heads=self.num_heads,
-            key_dim=head_size(width, self.num_heads, self.key_dim),
-            num_key_value_heads=self.num_key_value_heads,
-            dropout=self.attention_dropout_rate,
-            chunk_size=self.chunk_size,
-            output_shape=width,
-            kernel_initializer=self.kernel_initializer,
-            name=name,
-            dtype=self.dtype_policy,
-        )
-
     def build(self, decoder_sequence_shape, encoder_sequence_shape=None):
         width = decoder_sequence_shape[-1]
         self.self_attention_layer = self.build_attention(width, "self_attention")
         self.self_attention_layer.build(decoder_sequence_shape, decoder_sequence_shape)
-        self.self_attention_norm = _layer_norm(self, "self_attention_norm", decoder_sequence_shape)
-        self.self_attention_dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)
+        self.self_attention_norm = self._build_layer_norm("self_attention_norm", decoder_sequence_shape)
+        self.self_attention_dropout = self._build_dropout()
         self.cross_attention_layer = None
         if encoder_sequence_shape is not None:
             self.cross_attention_layer = self.build_attention(width, "cross_attention")
             self.cross_attention_layer.build(decoder_sequence_shape, encoder_sequence_shape)
-            self.cross_attention_norm = _layer_norm(self, "cross_attention_norm", decoder_sequence_shape)
-            self.cross_attention_dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)
-        self.feed_forward = FeedForward(
-            self.intermediate_dim,
-            activation=self.activation,
-            dropout_rate=self.dropout_rate,
-            kernel_initializer=self.kernel_initializer,
-            name="feed_forward",
-            dtype=self.dtype_policy,
-        )
-        self.feed_forward.build(decoder_sequence_shape)
-        self.feed_forward_norm = _layer_norm(self, "feed_forward_norm", decoder_sequence_shape)
-        self.feed_forward_dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)
-        self.stochastic_depth = StochasticDepth(self.stochastic_depth_rate, dtype=self.dtype_policy)
+            self.cross_attention_norm = self._build_layer_norm("cross_attention_norm", decoder_sequence_shape)
+            self.cross_attention_dropout = self._build_dropout()
+        self._build_feed_forward(decoder_sequence_shape)
         self.built = True
 
     def compute_cross_attention_cache(self, encoder_sequence):
@@ -140,18 +78,6 @@ class TransformerDecoderBlock(keras.layers.Layer):
         keys = self.cross_attention_layer.key_dense(encoder_sequence)
         values = self.cross_attention_layer.value_dense(encoder_sequence)
         return ops.stack([keys, values], axis=1)
-
-    def _residual(self, x, branch, norm, dropout, training):
-        """Residual connection around `branch` with pre- or post-norm."""
-        residual = x
-        if self.norm_first:
-            x = norm(x)
-        x, extra = branch(x)
-        x = self.stochastic_depth(dropout(x, training=training), training=training)
-        x = residual + x
-        if not self.norm_first:
-            x = norm(x)
-        return x, extra
 
     def call(
         self,
@@ -241,31 +167,8 @@ class TransformerDecoderBlock(keras.layers.Layer):
             return x, scores
         return x
 
-    def compute_mask(self, decoder_sequence, mask=None):
-        return mask
-
     def compute_output_shape(self, decoder_sequence_shape, encoder_sequence_shape=None):
         return tuple(decoder_sequence_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_heads": self.num_heads,
-                "intermediate_dim": self.intermediate_dim,
-                "dropout_rate": self.dropout_rate,
-                "activation": self.activation,
-                "norm_first": self.norm_first,
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-                "attention_dropout_rate": self.attention_dropout_rate,
-                "stochastic_depth_rate": self.stochastic_depth_rate,
-                "key_dim": self.key_dim,
-                "num_key_value_heads": self.num_key_value_heads,
-                "chunk_size": self.chunk_size,
-                "kernel_initializer": self.kernel_initializer,
-            }
-        )
-        return config
 
 
 def _split(outputs, with_scores, with_cache):
