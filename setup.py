@@ -26,6 +26,8 @@ setup(
         "sacrebleu>=2.4",
         "matplotlib>=3.7",
         "numpy",
+        "pillow",  # image files in applications/vision
+        "sentencepiece",  # subword vocabularies in applications/text
     ],
     extras_require={
         "dev": [
