@@ -21,7 +21,7 @@ class ScaledDotProductAttention(SingleHeadAttention):
         scale: logit scale; `None` means `1 / sqrt(dim)`.
         dropout_rate: dropout on the attention weights while training.
         chunk_size: if set, memory-efficient attention over blocks of this many
-            positions (needs static lengths; no dropout, no returned scores).
+            positions (needs static lengths; no returned scores).
         seed: optional int seed for the dropout.
         **kwargs: Base `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 

@@ -17,6 +17,8 @@ Called through `keras_attn.ops.scaled_dot_product_attention(chunk_size=N)`.
 
 from keras import ops
 
+from keras_attn.ops.hashed_dropout import keep_mask
+
 _NEG = -1e9  # masked logit in float32
 
 
@@ -54,7 +56,7 @@ def _block(tensor, axis, start, size):
 class _Blocks:
     """Static description of the blocked problem, shared by forward and backward."""
 
-    def __init__(self, q_len, k_len, q_chunk, k_chunk, is_causal, mask, bias):
+    def __init__(self, q_len, k_len, q_chunk, k_chunk, is_causal, mask, bias, dropout_rate=0.0, seed=None):
         self.q_len, self.k_len = q_len, k_len
         self.q_chunk, self.k_chunk = q_chunk, k_chunk
         self.num_q = -(-q_len // q_chunk)
@@ -64,6 +66,21 @@ class _Blocks:
         self.offset = k_len - q_len
         self.mask = mask  # (B|1, H|1, Tq_p|1, Tk_p|1) bool or None
         self.bias = bias  # same layout, float32, or None
+        self.dropout_rate = dropout_rate
+        self.seed = seed  # scalar uint32 tensor when dropout_rate > 0
+
+    def dropped(self, x, q_start, k_start):
+        """`x * keep / (1 - rate)` for the block's dropout mask (rebuilt, never stored)."""
+        if not self.dropout_rate:
+            return x
+        batch, heads = x.shape[0], x.shape[1]
+        keep = keep_mask(
+            self.seed, batch, heads,
+            q_start + ops.arange(self.q_chunk, dtype="int32"),
+            k_start + ops.arange(self.k_chunk, dtype="int32"),
+            self.num_q * self.q_chunk, self.num_k * self.k_chunk, self.dropout_rate,
+        )
+        return ops.where(keep, x / (1.0 - self.dropout_rate), 0.0)
 
     def key_blocks_for(self, q_start):
         """Number of key blocks query block at `q_start` needs (causal: up to the diagonal)."""
@@ -120,7 +137,9 @@ def _forward(q, k, v, blocks):
             p = ops.where(valid, ops.exp(s - m_new[..., None]), 0.0)
             correction = ops.exp(m - m_new)
             l = l * correction + ops.sum(p, axis=-1)
-            acc = acc * correction[..., None] + ops.einsum("bhqk,bhkd->bhqd", p, v_block)
+            # The normaliser sums the undropped probabilities; dropout acts on the weights.
+            p_dropped = blocks.dropped(p, q_start, k_start)
+            acc = acc * correction[..., None] + ops.einsum("bhqk,bhkd->bhqd", p_dropped, v_block)
             return m_new, l, acc
 
         state = (
@@ -164,8 +183,9 @@ def _backward(q, k, v, out, lse, d_out, blocks):
             delta_block = ops.slice(delta, [0, 0, q_start], [batch, heads, cq])
             s, valid = blocks.scores(q_block, k_block, q_start, k_start)
             p = ops.where(valid, ops.exp(s - lse_block[..., None]), 0.0)
-            d_v_block = d_v_block + ops.einsum("bhqk,bhqd->bhkd", p, d_o_block)
-            d_p = ops.einsum("bhqd,bhkd->bhqk", d_o_block, v_block)
+            d_v_block = d_v_block + ops.einsum("bhqk,bhqd->bhkd", blocks.dropped(p, q_start, k_start), d_o_block)
+            # Through the dropout mask back to the undropped weights (FlashAttention-2).
+            d_p = blocks.dropped(ops.einsum("bhqd,bhkd->bhqk", d_o_block, v_block), q_start, k_start)
             d_s = p * (d_p - delta_block[..., None])
             d_k_block = d_k_block + ops.einsum("bhqk,bhqd->bhkd", d_s, q_block)
             d_q_block = ops.einsum("bhqk,bhkd->bhqd", d_s, k_block)
@@ -200,11 +220,16 @@ def _accumulate_bias_grad(d_bias, d_s, q_start, k_start):
     return ops.slice_update(d_bias, starts, old + update)
 
 
-def chunked_attention(query, key, value, *, mask, bias, is_causal, scale, chunk_size):
+def chunked_attention(
+    query, key, value, *, mask, bias, is_causal, scale, chunk_size, dropout_rate=0.0, dropout_seed=None
+):
     """Blocked attention with the layout and contract of the dense path.
 
     `query (B, Tq, H, D)`, `key`/`value (B, Tk, H, D|Dv)` (heads already
     repeated for grouped-query attention); `mask`/`bias` rank 4 or `None`.
+    With `dropout_rate > 0`, `dropout_seed` (a scalar uint32 tensor) seeds the
+    hashed dropout mask of `keras_attn.ops.hashed_dropout`, which the backward
+    pass rebuilds block by block.
     Returns `(B, Tq, H, Dv)` in `value`'s dtype.
     """
     q_len, k_len = query.shape[1], key.shape[1]
@@ -218,7 +243,7 @@ def chunked_attention(query, key, value, *, mask, bias, is_causal, scale, chunk_
     k_pad = -(-k_len // k_chunk) * k_chunk
     mask = _pad_blocked(mask, q_pad, k_pad)
     bias = _pad_blocked(None if bias is None else ops.cast(bias, "float32"), q_pad, k_pad)
-    blocks = _Blocks(q_len, k_len, q_chunk, k_chunk, is_causal, mask, None)
+    blocks = _Blocks(q_len, k_len, q_chunk, k_chunk, is_causal, mask, None, dropout_rate, dropout_seed)
     out_dtype = value.dtype
 
     # (B, T, H, D) -> (B, H, T_p, D), float32, queries pre-scaled.

@@ -192,8 +192,10 @@ def scaled_dot_product_attention(
         training: whether dropout is applied.
         seed: int or `keras.random.SeedGenerator` for dropout.
         chunk_size: if set, memory-efficient attention over blocks of
-            `chunk_size` queries and keys: memory linear in length. Dropout is
-            not available on this path (ValueError when it would apply).
+            `chunk_size` queries and keys: memory linear in length. Its
+            dropout mask is a hash of each weight's position and one seed
+            drawn per call (`keras_attn.ops.hashed_dropout`), so the backward
+            pass rebuilds it; it differs from the dense path's draw.
         return_weights: also return the weights `(batch, heads, query, key)`.
             Not available with `chunk_size`, which never forms them.
 
@@ -231,15 +233,15 @@ def scaled_dot_product_attention(
                 "`return_weights=True` needs the full weight matrix, which the "
                 f"chunked path never forms. Received: chunk_size={chunk_size}"
             )
-        if training and dropout_rate > 0.0:
-            raise ValueError(
-                "Attention dropout is not available on the chunked path. Use "
-                f"chunk_size=None or dropout_rate=0. Received: chunk_size={chunk_size}, "
-                f"dropout_rate={dropout_rate}"
-            )
+        dropout = dropout_rate if training and dropout_rate > 0.0 else 0.0
+        dropout_seed = None
+        if dropout:
+            # One draw per call; the kernel hashes it with each weight's position.
+            drawn = random.randint((1,), 0, 2**31 - 1, dtype="int32", seed=seed)[0]
+            dropout_seed = ops.cast(drawn, "uint32")
         return chunked_attention(
             query, key, value, mask=mask, bias=bias, is_causal=is_causal,
-            scale=scale, chunk_size=chunk_size,
+            scale=scale, chunk_size=chunk_size, dropout_rate=dropout, dropout_seed=dropout_seed,
         )
 
     q_len, k_len = _static_dim(query, 1), _static_dim(key, 1)

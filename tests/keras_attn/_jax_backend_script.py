@@ -26,6 +26,14 @@ dense = jax.grad(loss)(q, None)
 chunked = jax.jit(jax.grad(loss), static_argnums=1)(q, 4)
 np.testing.assert_allclose(chunked, dense, atol=1e-5)
 
+
+def dropout_loss(q):
+    out = scaled_dot_product_attention(q, q, q, chunk_size=4, dropout_rate=0.3, training=True, seed=1)
+    return (out**2).sum()
+
+
+assert np.all(np.isfinite(jax.jit(jax.grad(dropout_loss))(q)))
+
 # MultiHeadAttention equals Keras' with copied weights.
 x = rng.normal(size=(2, 5, 8)).astype("float32")
 theirs, ours = keras.layers.MultiHeadAttention(2, 4), MultiHeadAttention(2, 4)

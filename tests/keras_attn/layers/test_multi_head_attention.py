@@ -24,7 +24,7 @@ def test_generic_layer_checks():
 def test_generic_layer_checks_causal_chunked_gqa():
     run_layer_checks(
         MultiHeadAttention,
-        dict(num_heads=4, key_dim=4, num_key_value_heads=2, chunk_size=2, output_shape=6),
+        dict(num_heads=4, key_dim=4, num_key_value_heads=2, chunk_size=2, output_shape=6, dropout=0.1),
         {"query": QUERY, "value": QUERY},
         call_kwargs=dict(use_causal_mask=True),
         expected_output_shape=(2, 5, 6),

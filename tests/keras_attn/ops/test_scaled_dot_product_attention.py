@@ -190,8 +190,6 @@ def test_dropout_only_in_training():
               mask=np.ones((2, 1, 3, 4), bool)), "mask"),
         (dict(query=np.zeros((2, 3, 2, 4)), key=np.zeros((2, 3, 2, 4)), value=np.zeros((2, 3, 2, 4)),
               chunk_size=0), "chunk_size"),
-        (dict(query=np.zeros((2, 3, 2, 4)), key=np.zeros((2, 3, 2, 4)), value=np.zeros((2, 3, 2, 4)),
-              chunk_size=2, dropout_rate=0.1, training=True), "dropout"),
     ],
 )
 def test_bad_input_names_the_problem(kwargs, message):
