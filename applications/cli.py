@@ -88,7 +88,21 @@ def main(argv=None):
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(name)s %(levelname)s: %(message)s",
     )
-    return args.func(args) or 0
+    from keras_attn.training import CheckpointMismatchError
+    from keras_attn.training import NonFiniteLossError
+
+    try:
+        return args.func(args) or 0
+    except (OSError, ValueError) as error:  # bad input: a file, a folder, an argument
+        if args.verbose:
+            raise
+        logging.getLogger("keras_attn").error("%s", error)
+        return 2
+    except (NonFiniteLossError, CheckpointMismatchError) as error:  # training stopped
+        if args.verbose:
+            raise
+        logging.getLogger("keras_attn").error("%s", error)
+        return 1
 
 
 if __name__ == "__main__":
