@@ -11,6 +11,7 @@ Logs go to stderr; stdout carries only results.
 """
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -43,7 +44,8 @@ def _run_demo(args):
         demo = importlib.import_module(f"applications.{name}.demo")
         out_dir = os.path.join(args.out, name)
         logging.getLogger("keras_attn").info("demo: %s -> %s", name, out_dir)
-        results[name] = demo.run_demo(out_dir)
+        with contextlib.redirect_stdout(sys.stderr):  # progress bars and logs; stdout gets the results
+            results[name] = demo.run_demo(out_dir)
     print("\nkeras-attn demo results")
     for name, numbers in results.items():
         summary = ", ".join(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}" for key, value in numbers.items())

@@ -23,3 +23,17 @@ def test_a_missing_model_is_one_line_and_exit_2(argv, capsys, caplog):
 def test_verbose_keeps_the_traceback():
     with pytest.raises((OSError, ValueError)):
         main(["-v", "text", "translate", "--model", "no/such/folder", "hello"])
+
+
+def test_demo_keeps_stdout_for_results(monkeypatch, capsys, tmp_path):
+    import types
+
+    def run_demo(out_dir):
+        print("Epoch 1/1 a progress bar")  # what Keras prints during training
+        return {"accuracy": 0.5}
+
+    monkeypatch.setitem(__import__("sys").modules, "applications.vision.demo", types.SimpleNamespace(run_demo=run_demo))
+    assert main(["demo", "--only", "vision", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "Epoch 1/1" in captured.err and "Epoch" not in captured.out
+    assert "vision: accuracy=0.5" in captured.out
