@@ -166,3 +166,61 @@ def without_implicit_mask(tensor):
     if implicit_mask(tensor) is None:
         return tensor
     return ops.copy(tensor)
+
+
+def kernel_mask(
+    query,
+    key,
+    query_padding_mask=None,
+    key_padding_mask=None,
+    attention_mask=None,
+    use_causal_mask=False,
+    causal_start=0,
+    allow_is_causal=True,
+):
+    """The `(mask, is_causal)` pair an attention layer hands the kernel.
+
+    A causal mask alone over equal static lengths becomes `(None, True)`: the
+    kernel then materialises nothing and skips the blocks above the diagonal.
+    Otherwise every mask is merged into one `(batch, 1, query, key)` mask (or
+    `None`) and `is_causal` is `False`.
+
+    Args:
+        query, key: `(batch, length, ...)` tensors (only their lengths are read).
+        query_padding_mask, key_padding_mask, attention_mask: as in
+            `build_attention_mask`.
+        use_causal_mask: query `i` sees keys up to `causal_start + i`.
+        causal_start: key position of the first query. `0` (the default)
+            starts at key 0 like Keras; `None` aligns the queries to the end
+            of the keys; a tensor is the cache index of cached decoding.
+        allow_is_causal: `False` keeps the causal pattern in the mask (e.g.
+            on the cached path, whose keys are a whole cache).
+
+    >>> import numpy as np
+    >>> x = np.zeros((1, 3, 2))
+    >>> kernel_mask(x, x, use_causal_mask=True)
+    (None, True)
+    >>> mask, is_causal = kernel_mask(x, x, key_padding_mask=np.array([[1, 1, 0]]), use_causal_mask=True)
+    >>> np.asarray(mask)[0, 0].astype(int).tolist(), is_causal
+    ([[1, 0, 0], [1, 1, 0], [1, 1, 0]], False)
+    """
+    if (
+        use_causal_mask
+        and allow_is_causal
+        and query_padding_mask is None
+        and key_padding_mask is None
+        and attention_mask is None
+        and query.shape[1] is not None
+        and query.shape[1] == key.shape[1]
+    ):
+        return None, True
+    mask = build_attention_mask(
+        ops.shape(query)[1],
+        ops.shape(key)[1],
+        query_padding_mask=query_padding_mask,
+        key_padding_mask=key_padding_mask,
+        attention_mask=attention_mask,
+        use_causal_mask=use_causal_mask,
+        cache_index=causal_start,
+    )
+    return add_head_axis(mask), False

@@ -213,32 +213,18 @@ class MultiHeadAttention(keras.layers.Layer):
                 projected_value = ops.slice_update(cache[:, 1], start, ops.cast(projected_value, cache.dtype))
                 cache = ops.stack([projected_key, projected_value], axis=1)
 
-        # Masks, built in keras_attn.masking: (B, T, S) -> (B, 1, T, S).
-        query_length = ops.shape(projected_query)[1]
-        key_length = ops.shape(projected_key)[1]
-        key_padding_mask = masking.merge_masks(value_mask, key_mask)
-        causal_only = (
-            use_causal_mask
-            and cache is None
-            and query_mask is None
-            and key_padding_mask is None
-            and attention_mask is None
-            and projected_query.shape[1] is not None
-            and projected_query.shape[1] == projected_key.shape[1]
+        # Masks, built in keras_attn.masking: (B, 1, T, S), or the bare causal flag.
+        # Like Keras, a causal mask outside cached decoding starts at key 0.
+        mask, causal_only = masking.kernel_mask(
+            projected_query,
+            projected_key,
+            query_padding_mask=query_mask,
+            key_padding_mask=masking.merge_masks(value_mask, key_mask),
+            attention_mask=attention_mask,
+            use_causal_mask=use_causal_mask,
+            causal_start=cache_update_index if cache is not None else 0,
+            allow_is_causal=cache is None,
         )
-        mask = None
-        if not causal_only:
-            # Like Keras, a causal mask outside cached decoding starts at key 0.
-            mask = masking.build_attention_mask(
-                query_length,
-                key_length,
-                query_padding_mask=query_mask,
-                key_padding_mask=key_padding_mask,
-                attention_mask=attention_mask,
-                use_causal_mask=use_causal_mask,
-                cache_index=cache_update_index if cache is not None else 0,
-            )
-            mask = masking.add_head_axis(mask)
 
         attended = scaled_dot_product_attention(
             projected_query,

@@ -3,7 +3,6 @@
 output shapes. Subclasses only say how queries meet keys (`_attend`)."""
 
 import keras
-from keras import ops
 
 from keras_attn import masking
 
@@ -102,27 +101,11 @@ class SingleHeadAttention(keras.layers.Layer):
         self._check_padding_mask(value_mask, value, "value_mask", "value")
 
         # The causal pattern alone, on equal lengths, goes to the kernel as
-        # `is_causal` (the chunked path then skips blocks above the diagonal).
-        causal_only = (
-            use_causal_mask
-            and query_mask is None
-            and value_mask is None
-            and query.shape[1] is not None
-            and query.shape[1] == key.shape[1]
+        # `is_causal`; otherwise one (B, 1, Tq, Tv) mask, causal from key 0 like Keras.
+        attention_mask, causal_only = masking.kernel_mask(
+            query, key, query_padding_mask=query_mask, key_padding_mask=value_mask,
+            use_causal_mask=use_causal_mask,
         )
-        attention_mask = None
-        if not causal_only:
-            # (B, Tq, Tv) -> (B, 1, Tq, Tv). Like Keras, the causal mask starts at key 0.
-            attention_mask = masking.add_head_axis(
-                masking.build_attention_mask(
-                    ops.shape(query)[1],
-                    ops.shape(key)[1],
-                    query_padding_mask=query_mask,
-                    key_padding_mask=value_mask,
-                    use_causal_mask=use_causal_mask,
-                    cache_index=0,
-                )
-            )
         return self._attend(
             query,
             key,
