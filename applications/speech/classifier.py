@@ -4,6 +4,7 @@ import keras
 
 from applications.speech.audio_inputs import default_front_end, encode_audio
 from applications.speech.masked_mean_pooling import MaskedMeanPooling
+from applications.speech.model_io import deserialize_sublayers
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
@@ -91,8 +92,4 @@ class SpeechClassifier(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for name in ("encoder", "front_end", "spec_augment"):
-            if config.get(name) is not None:
-                config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)
+        return cls(**deserialize_sublayers(config))

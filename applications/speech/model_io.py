@@ -8,6 +8,17 @@ import keras
 from applications.speech import data as speech_data
 
 MODEL_FILENAME = "model.keras"
+# Sublayers a speech model's config holds as serialised Keras objects.
+SUBLAYER_KEYS = ("encoder", "front_end", "spec_augment")
+
+
+def deserialize_sublayers(config):
+    """A speech model's config with its sublayers (`SUBLAYER_KEYS`) deserialised."""
+    config = dict(config)
+    for name in SUBLAYER_KEYS:
+        if config.get(name) is not None:
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+    return config
 
 
 def load_speech_model(model):
