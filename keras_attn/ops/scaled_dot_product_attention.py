@@ -2,10 +2,13 @@
 
 Two paths share one contract:
 
-- dense: the full `(batch, heads, query, key)` score matrix, softmax in float32;
-  over long static lengths the queries run in blocks of `QUERY_BLOCK_SIZE`
-  (small score tensors; causal blocks skip the keys above the diagonal), with
-  the same numbers;
+- dense: the `(batch, heads, query, key)` score matrix, softmax in float32,
+  and a hand-written backward pass (`keras_attn/ops/softmax_attention.py`);
+  causal attention over static lengths runs in query blocks that skip the
+  keys above the diagonal, and very long non-causal attention in query blocks
+  (memory linear in length), with the same numbers. Asking for the weights,
+  or one unblocked pass under XLA, takes a plain, automatically
+  differentiated pass;
 - chunked (`chunk_size=N`): online softmax over key blocks, queries in blocks,
   and a backward pass that recomputes scores block by block
   (`keras_attn/ops/chunked_attention.py`). Memory grows linearly with length.
@@ -21,13 +24,22 @@ from keras import random
 
 from keras_attn import masking
 from keras_attn.ops.chunked_attention import chunked_attention
+from keras_attn.ops.softmax_attention import softmax_attention
+from keras_attn.ops.xla_context import compiling_with_xla
 
 # Added to masked logits (float32). Far below any real logit, far from overflow.
 MASKED_LOGIT = -1e9
-# Long attention over static lengths runs in query blocks of this size (see
-# `_query_blocks`): causal above one block, otherwise from 4 blocks on. 128 was
-# fastest on a 2-core CPU at lengths 256-1024 (benchmarks/RESULTS.md).
-QUERY_BLOCK_SIZE = 128
+# Causal attention over static lengths runs in query blocks of this size,
+# skipping the key blocks above the diagonal (see `_attend`): large blocks for
+# TensorFlow's graph executor, small ones under XLA, each the fastest on a
+# 2-core CPU at lengths 256-2048 (benchmarks/RESULTS.md).
+QUERY_BLOCK_SIZE = 256
+XLA_QUERY_BLOCK_SIZE = 64
+# Non-causal attention runs in query blocks of NON_CAUSAL_BLOCK_SIZE from
+# LONG_QUERY_LENGTH queries on (memory linear in length); shorter, in one pass,
+# which is faster on CPU (benchmarks/RESULTS.md).
+LONG_QUERY_LENGTH = 2048
+NON_CAUSAL_BLOCK_SIZE = 512
 
 
 def _static_dim(tensor, axis):
@@ -91,15 +103,32 @@ def _masked_softmax(logits, mask, bias, rows_may_be_empty, dropout_rate, trainin
     weights = ops.softmax(logits, axis=-1)
     if mask is not None and rows_may_be_empty:
         # Zero the masked keys; a row with no allowed key becomes all zeros.
-        # (Skipped for a pure causal mask, which leaves every row a key.)
         weights = ops.where(mask, weights, 0.0)
     if training and dropout_rate > 0.0:
         weights = random.dropout(weights, dropout_rate, seed=seed)
     return weights
 
 
-def _dense_attention(query, key, value, mask, bias, scale, dropout_rate, training, seed, rows_may_be_empty=True):
+def _one_pass_mask(query, key, mask, is_causal):
+    """The mask of a one-pass call (causal merged in) and whether a row may be empty.
+
+    A pure causal mask with queries aligned to the end of at least as many
+    keys leaves every query a key: no empty rows to zero after the softmax.
+    """
+    q_len, k_len = _static_dim(query, 1), _static_dim(key, 1)
+    rows_may_be_empty = mask is not None or not (
+        is_causal and q_len is not None and k_len is not None and k_len >= q_len
+    )
+    if is_causal:
+        causal = masking.causal_mask(ops.shape(query)[1], ops.shape(key)[1])
+        mask = masking.merge_masks(mask, causal[None, None])
+    return mask, rows_may_be_empty
+
+
+def _weights_and_output(query, key, value, mask, bias, is_causal, scale, dropout_rate, training, seed):
+    """One pass that also returns the weights, differentiated automatically."""
     # query (B, Tq, H, D), key (B, Tk, H, D), value (B, Tk, H, Dv); mask (.., .., Tq, Tk)
+    mask, rows_may_be_empty = _one_pass_mask(query, key, mask, is_causal)
     q = ops.cast(query, "float32") * scale
     k = ops.cast(key, "float32")
     logits = ops.einsum("bqhd,bkhd->bhqk", q, k)  # (B, H, Tq, Tk)
@@ -107,6 +136,16 @@ def _dense_attention(query, key, value, mask, bias, scale, dropout_rate, trainin
     weights = ops.cast(weights, value.dtype)
     output = ops.einsum("bhqk,bkhd->bqhd", weights, value)  # (B, Tq, H, Dv)
     return output, weights
+
+
+def _dropout_scale(shape, dropout_rate, training, seed):
+    """`keep / (1 - rate)` for the weights of `shape`, or `None` when no dropout.
+
+    The same draw as `keras.random.dropout` on weights of that shape.
+    """
+    if not (training and dropout_rate > 0.0):
+        return None
+    return random.dropout(ops.ones(shape, "float32"), dropout_rate, seed=seed)
 
 
 def _slice_axis(tensor, axis, start, stop):
@@ -118,45 +157,73 @@ def _slice_axis(tensor, axis, start, stop):
     return tensor[tuple(index)]
 
 
-def _query_blocks(query, key, value, mask, bias, is_causal, scale, dropout_rate, training, seed):
-    """Dense attention, queries in static blocks of `QUERY_BLOCK_SIZE`.
+def _heads_first(query, key, value, scale):
+    """`(B, T, H, D)` -> `(B, H, T, D)`: float32 pre-scaled queries and keys."""
+    q = ops.transpose(ops.cast(query, "float32") * scale, (0, 2, 1, 3))
+    k = ops.transpose(ops.cast(key, "float32"), (0, 2, 1, 3))
+    v = ops.transpose(value, (0, 2, 1, 3))
+    return q, k, v
 
-    Each block's score tensor is `QUERY_BLOCK_SIZE / query_length` of the full
-    one, which a CPU handles much faster than one huge tensor. With
-    `is_causal`, query block `[start, stop)` attends only keys
-    `[0, stop + offset)`: the blocks above the diagonal are never computed
-    (about half the work at long lengths). Same numbers as one dense pass.
-    Queries, keys and values are moved to `(B, H, T, D)` once, so no block
-    transposes anything.
+
+def _query_block_size(q_len, k_len, is_causal, xla):
+    """Static query block size for the dense path, or `None` for one pass.
+
+    Causal attention with static lengths longer than one block runs its
+    queries in blocks of `QUERY_BLOCK_SIZE` (`XLA_QUERY_BLOCK_SIZE` when
+    compiled by XLA): block `[start, stop)` attends only keys
+    `[0, stop + offset)`, so the score blocks above the diagonal are never
+    computed (about half the work at long lengths). Non-causal attention runs
+    in blocks from `LONG_QUERY_LENGTH` queries on, which keeps its memory
+    linear in length.
+    """
+    if q_len is None or k_len is None:
+        return None
+    if is_causal:
+        block = XLA_QUERY_BLOCK_SIZE if xla else QUERY_BLOCK_SIZE
+        return block if q_len > block and k_len >= q_len else None
+    return NON_CAUSAL_BLOCK_SIZE if q_len >= LONG_QUERY_LENGTH else None
+
+
+def _attend(query, key, value, mask, bias, is_causal, scale, dropout_rate, training, seed):
+    """Dense attention in one pass, through the hand-written gradient."""
+    mask, rows_may_be_empty = _one_pass_mask(query, key, mask, is_causal)
+    q, k, v = _heads_first(query, key, value, scale)
+    shape = (ops.shape(q)[0], ops.shape(q)[1], ops.shape(q)[2], ops.shape(k)[2])
+    out = softmax_attention(
+        q, k, v, mask=mask, bias=bias, masked_logit=MASKED_LOGIT, rows_may_be_empty=rows_may_be_empty,
+        dropout_scale=_dropout_scale(shape, dropout_rate, training, seed),
+    )
+    return ops.transpose(out, (0, 2, 1, 3))  # (B, Tq, H, Dv)
+
+
+def _attend_blocks(query, key, value, mask, bias, is_causal, scale, dropout_rate, training, seed, block):
+    """Dense attention in static query blocks (see `_query_block_size`).
+
+    Same numbers as one pass. Queries, keys and values are moved to
+    `(B, H, T, D)` once, so no block transposes anything.
     """
     q_len, k_len = query.shape[1], key.shape[1]
     offset = k_len - q_len
-    q = ops.transpose(ops.cast(query, "float32") * scale, (0, 2, 1, 3))  # (B, H, Tq, D)
-    k = ops.transpose(ops.cast(key, "float32"), (0, 2, 1, 3))  # (B, H, Tk, D)
-    v = ops.transpose(value, (0, 2, 1, 3))  # (B, H, Tk, Dv)
+    q, k, v = _heads_first(query, key, value, scale)
     outputs = []
-    for start in range(0, q_len, QUERY_BLOCK_SIZE):
-        stop = min(start + QUERY_BLOCK_SIZE, q_len)
+    for start in range(0, q_len, block):
+        stop = min(start + block, q_len)
         keys_seen = stop + offset if is_causal else k_len  # keys [0, keys_seen)
-        user_mask = _slice_axis(_slice_axis(mask, 2, start, stop), 3, 0, keys_seen)
-        block_bias = _slice_axis(_slice_axis(bias, 2, start, stop), 3, 0, keys_seen)
-        logits = ops.einsum(
-            "bhqd,bhkd->bhqk", _slice_axis(q, 2, start, stop), _slice_axis(k, 2, 0, keys_seen)
-        )  # (B, H, block, keys_seen)
+        block_mask = _slice_axis(_slice_axis(mask, 2, start, stop), 3, 0, keys_seen)
+        rows_may_be_empty = block_mask is not None
         if is_causal:
             # Query i (absolute) may attend key j <= i + offset.
             causal = masking.causal_mask(stop - start, keys_seen, cache_index=start + offset)[None, None]
-            if user_mask is None:
-                # A constant bias: cheaper than a select in the backward pass,
-                # and exact (every query keeps key 0, so no row is all -1e9).
-                logits = logits + ops.where(causal, 0.0, MASKED_LOGIT)
-            else:
-                user_mask = masking.merge_masks(user_mask, causal)
-        weights = _masked_softmax(
-            logits, user_mask, block_bias, user_mask is not None, dropout_rate, training, seed
+            block_mask = masking.merge_masks(block_mask, causal)
+        shape = (ops.shape(q)[0], ops.shape(q)[1], stop - start, keys_seen)
+        outputs.append(
+            softmax_attention(
+                _slice_axis(q, 2, start, stop), _slice_axis(k, 2, 0, keys_seen), _slice_axis(v, 2, 0, keys_seen),
+                mask=block_mask, bias=_slice_axis(_slice_axis(bias, 2, start, stop), 3, 0, keys_seen),
+                masked_logit=MASKED_LOGIT, rows_may_be_empty=rows_may_be_empty,
+                dropout_scale=_dropout_scale(shape, dropout_rate, training, seed),
+            )
         )
-        weights = ops.cast(weights, value.dtype)
-        outputs.append(ops.einsum("bhqk,bhkd->bhqd", weights, _slice_axis(v, 2, 0, keys_seen)))
     return ops.transpose(ops.concatenate(outputs, axis=2), (0, 2, 1, 3))  # (B, Tq, H, Dv)
 
 
@@ -244,24 +311,17 @@ def scaled_dot_product_attention(
             scale=scale, chunk_size=chunk_size, dropout_rate=dropout, dropout_seed=dropout_seed,
         )
 
-    q_len, k_len = _static_dim(query, 1), _static_dim(key, 1)
-    if not return_weights and q_len is not None and k_len is not None:
-        min_length = QUERY_BLOCK_SIZE + 1 if is_causal else 4 * QUERY_BLOCK_SIZE
-        if q_len >= min_length and (k_len >= q_len or not is_causal):
-            return _query_blocks(
-                query, key, value, mask, bias, is_causal, scale, dropout_rate, training, seed
+    xla = compiling_with_xla()
+    block = _query_block_size(_static_dim(query, 1), _static_dim(key, 1), is_causal, xla)
+    if not return_weights and (bias is None or None not in bias.shape):
+        bias = None if bias is None else ops.cast(bias, "float32")
+        if block is not None:
+            return _attend_blocks(
+                query, key, value, mask, bias, is_causal, scale, dropout_rate, training, seed, block
             )
-    # A pure causal mask with queries aligned to the end of at least as many
-    # keys leaves every query a key: no need to zero empty rows after softmax.
-    rows_may_be_empty = mask is not None or not (
-        is_causal and q_len is not None and k_len is not None and k_len >= q_len
-    )
-    if is_causal:
-        causal = masking.causal_mask(ops.shape(query)[1], ops.shape(key)[1])
-        mask = masking.merge_masks(mask, causal[None, None])
-    output, weights = _dense_attention(
-        query, key, value, mask, bias, scale, dropout_rate, training, seed, rows_may_be_empty
-    )
-    if return_weights:
-        return output, weights
-    return output
+        if not xla:
+            # Under XLA one pass is left to automatic differentiation in the
+            # (B, T, H, D) layout, which XLA on CPU compiles faster.
+            return _attend(query, key, value, mask, bias, is_causal, scale, dropout_rate, training, seed)
+    output, weights = _weights_and_output(query, key, value, mask, bias, is_causal, scale, dropout_rate, training, seed)
+    return (output, weights) if return_weights else output

@@ -1,7 +1,9 @@
 """The library proper uses keras.ops only, so it runs on other Keras backends.
 
 `keras_attn/training/` is the exception: tf.distribute strategies and
-checkpointing are TensorFlow's.
+checkpointing are TensorFlow's. `keras_attn/ops/xla_context.py` asks
+TensorFlow whether it is inside `jit_compile`, importing it lazily, inside a
+function that runs only on the TensorFlow backend.
 """
 
 import ast
@@ -18,7 +20,10 @@ def test_library_never_imports_tensorflow():
     for path in PACKAGE.rglob("*.py"):
         if "training" in path.relative_to(PACKAGE).parts:
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        # xla_context: only its module level must be free of TensorFlow.
+        nodes = tree.body if path.relative_to(PACKAGE).as_posix() == "ops/xla_context.py" else ast.walk(tree)
+        for node in nodes:
             names = []
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]

@@ -224,7 +224,7 @@ def test_appending_masked_keys_changes_nothing(seed, extra, chunk):
 
 @pytest.mark.parametrize(
     "tq,tk,with_mask,causal",
-    [(300, 300, False, True), (200, 333, True, True), (260, 260, True, True), (520, 130, True, False)],
+    [(300, 300, False, True), (400, 533, True, True), (260, 260, True, True), (2100, 48, True, False)],
 )
 def test_query_blocks_match_reference_with_gradients(tq, tk, with_mask, causal):
     # Long static lengths run in query blocks; causal blocks skip the keys above the diagonal.
@@ -245,4 +245,48 @@ def test_query_blocks_match_reference_with_gradients(tq, tk, with_mask, causal):
         dense, _ = sdpa(*tensors, mask=mask, bias=bias, is_causal=causal, return_weights=True)
         loss = tf.reduce_sum(dense * dense)
     for got, want in zip(grads, tape.gradient(loss, tensors)):
+        np.testing.assert_allclose(got, want, atol=1e-4)
+
+
+@pytest.mark.parametrize("tq,causal", [(6, False), (300, True), (2060, False)])
+def test_dropout_draw_and_gradients_match_the_weights_path(tq, causal):
+    # The fast path (hand-written gradient, query blocks from 300 causal /
+    # 2060 non-causal queries) draws the same dropout mask as the path that
+    # returns the weights, and its gradients agree.
+    q, k, v = _inputs(seed=5, batch=1, tq=tq, tk=tq if causal else 16, heads=2, kv_heads=2, dim=4)
+    tensors = [tf.constant(x) for x in (q, k, v)]
+    results = []
+    for return_weights in (False, True):
+        with tf.GradientTape() as tape:
+            tape.watch(tensors)
+            out = sdpa(*tensors, is_causal=causal, dropout_rate=0.3, training=True, seed=7,
+                       return_weights=return_weights)
+            out = out[0] if return_weights else out
+            loss = tf.reduce_sum(out * out)
+        results.append((out, tape.gradient(loss, tensors)))
+    (fast, fast_grads), (slow, slow_grads) = results
+    if tq <= 256 or not causal and tq < 2048:  # one draw for the whole matrix on both paths
+        np.testing.assert_allclose(fast, slow, atol=1e-5)
+        for got, want in zip(fast_grads, slow_grads):
+            np.testing.assert_allclose(got, want, atol=1e-4)
+    else:  # one draw per query block: a different mask, same statistics
+        assert np.all(np.isfinite(fast)) and not np.allclose(fast, sdpa(*tensors, is_causal=causal))
+
+
+def test_causal_blocks_under_xla_match_reference_with_gradients():
+    # Under XLA the causal queries run in blocks of XLA_QUERY_BLOCK_SIZE (64): 3 blocks here.
+    q, k, v = _inputs(seed=8, batch=1, tq=150, tk=150, heads=2, kv_heads=2, dim=4)
+    tensors = [tf.constant(x) for x in (q, k, v)]
+
+    def loss_and_grads(*tensors):
+        with tf.GradientTape() as tape:
+            tape.watch(tensors)
+            out = sdpa(*tensors, is_causal=True)
+            loss = tf.reduce_sum(out * out)
+        return out, tape.gradient(loss, tensors)
+
+    out, grads = tf.function(loss_and_grads, jit_compile=True)(*tensors)
+    expected, _ = reference(q, k, v, causal=True)
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+    for got, want in zip(grads, loss_and_grads(*tensors)[1]):
         np.testing.assert_allclose(got, want, atol=1e-4)
