@@ -7,10 +7,11 @@ differentiation, because the softmax gradient needs one number per query row,
 `sum_k dP * P`, and that number equals `sum_d dO * O` (Dao et al. 2022,
 FlashAttention, eq. 4 / appendix B.2). Computing it from the small
 `(B, H, Tq, Dv)` output instead of the `(B, H, Tq, Tk)` weights removes two
-full passes over the score matrix (a multiply and a sum), and the rest of the
-backward pass is four matrix products and one fused `P * (dP - delta)`.
-On a 2-core CPU this is ~25 % less time for the attention op's training step
-at length 1024 (`benchmarks/RESULTS.md`).
+full passes over the score matrix (a multiply and a sum). Without dropout,
+`dP - delta` comes out of one matrix product, `[dO, -delta] @ [V, 1]^T`, so the
+rest of the backward pass is four matrix products and one multiply by `P`.
+On a 2-core CPU the attention op's training step at length 1024 takes about a
+fifth less time than with automatic differentiation (`benchmarks/RESULTS.md`).
 
 Used by `keras_attn.ops.scaled_dot_product_attention` for every dense call
 that does not return the weights; its query blocks call it once per block.
@@ -65,12 +66,18 @@ def softmax_attention(q, k, v, *, mask=None, bias=None, masked_logit, rows_may_b
         def grad(*upstream, variables=None):
             d_out = upstream[0]
             d_v = ops.einsum("bhqk,bhqd->bhkd", ops.cast(kept, v.dtype), d_out)
-            d_kept = ops.cast(ops.einsum("bhqd,bhkd->bhqk", d_out, v), "float32")
-            if dropout_scale is not None:
-                d_kept = d_kept * dropout_scale
             # sum_k dW * W == sum_d dO * O (with or without dropout).
             delta = ops.sum(ops.cast(d_out, "float32") * ops.cast(out, "float32"), axis=-1, keepdims=True)
-            d_logits = weights * (d_kept - delta)  # zero where masked: weights are zero there
+            if dropout_scale is None:
+                # dW - delta as one product: [dO, -delta] @ [V, 1]^T saves a
+                # pass over the scores.
+                d_out_delta = ops.concatenate([ops.cast(d_out, "float32"), -delta], axis=-1)
+                v_one = ops.concatenate([ops.cast(v, "float32"), ops.ones_like(v[..., :1], "float32")], axis=-1)
+                centred = ops.einsum("bhqd,bhkd->bhqk", d_out_delta, v_one)
+            else:
+                d_kept = ops.cast(ops.einsum("bhqd,bhkd->bhqk", d_out, v), "float32")
+                centred = d_kept * dropout_scale - delta
+            d_logits = weights * centred  # zero where masked: weights are zero there
             d_q = ops.einsum("bhqk,bhkd->bhqd", d_logits, k)
             d_k = ops.einsum("bhqk,bhqd->bhkd", d_logits, q)
             grads = (d_q, d_k, d_v)
