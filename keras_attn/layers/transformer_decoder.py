@@ -6,15 +6,18 @@ from keras import ops
 from keras_attn import masking
 from keras_attn.layers.transformer_block_base import head_size
 from keras_attn.layers.transformer_decoder_block import TransformerDecoderBlock
+from keras_attn.layers.transformer_stack_base import TransformerStackBase
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
-class TransformerDecoder(keras.layers.Layer):
+class TransformerDecoder(TransformerStackBase):
     """`num_layers` decoder blocks; pre-norm stacks end with a layer norm.
 
     Args:
-        num_layers: number of blocks; the other arguments as in
-            `TransformerEncoder` and `TransformerDecoderBlock`.
+        num_layers, final_norm, and the block arguments (`num_heads`,
+        `intermediate_dim`, ..., `chunk_size`, `stochastic_depth_rate`
+        growing linearly from 0 at the first block): see `TransformerStackBase`
+        in `keras_attn/layers/transformer_stack_base.py`.
 
     Call arguments:
         decoder_sequence, encoder_sequence, decoder_padding_mask,
@@ -40,61 +43,7 @@ class TransformerDecoder(keras.layers.Layer):
     TensorShape([1, 3, 8])
     """
 
-    def __init__(
-        self,
-        num_layers,
-        num_heads,
-        intermediate_dim,
-        dropout_rate=0.0,
-        activation="gelu",
-        norm_first=True,
-        layer_norm_epsilon=1e-5,
-        attention_dropout_rate=0.0,
-        key_dim=None,
-        num_key_value_heads=None,
-        kernel_initializer="glorot_uniform",
-        final_norm=None,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        if not isinstance(num_layers, int) or num_layers < 1:
-            raise ValueError(f"`num_layers` must be a positive int. Received: num_layers={num_layers}")
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.dropout_rate = dropout_rate
-        self.activation = activation
-        self.norm_first = norm_first
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.attention_dropout_rate = attention_dropout_rate
-        self.key_dim = key_dim
-        self.num_key_value_heads = num_key_value_heads
-        self.kernel_initializer = kernel_initializer
-        self.final_norm = final_norm
-        self.supports_masking = True
-        self.blocks = [
-            TransformerDecoderBlock(
-                num_heads=num_heads,
-                intermediate_dim=intermediate_dim,
-                dropout_rate=dropout_rate,
-                activation=activation,
-                norm_first=norm_first,
-                layer_norm_epsilon=layer_norm_epsilon,
-                attention_dropout_rate=attention_dropout_rate,
-                key_dim=key_dim,
-                num_key_value_heads=num_key_value_heads,
-                kernel_initializer=kernel_initializer,
-                name=f"block_{i}",
-                dtype=self.dtype_policy,
-            )
-            for i in range(num_layers)
-        ]
-        use_final_norm = norm_first if final_norm is None else final_norm
-        self.output_norm = (
-            keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, name="output_norm", dtype=self.dtype_policy)
-            if use_final_norm
-            else None
-        )
+    block_class = TransformerDecoderBlock
 
     def build(self, decoder_sequence_shape, encoder_sequence_shape=None):
         for block in self.blocks:
@@ -158,22 +107,5 @@ class TransformerDecoder(keras.layers.Layer):
         self_cache = None if self_attention_cache is None else ops.stack(new_self_caches, axis=1)
         return x, self_cache, cross_attention_cache
 
-    def compute_mask(self, decoder_sequence, mask=None):
-        return mask
-
     def compute_output_shape(self, decoder_sequence_shape, encoder_sequence_shape=None):
         return tuple(decoder_sequence_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                name: getattr(self, name)
-                for name in (
-                    "num_layers", "num_heads", "intermediate_dim", "dropout_rate", "activation",
-                    "norm_first", "layer_norm_epsilon", "attention_dropout_rate", "key_dim",
-                    "num_key_value_heads", "kernel_initializer", "final_norm",
-                )
-            }
-        )
-        return config

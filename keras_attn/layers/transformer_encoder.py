@@ -4,22 +4,18 @@ import keras
 
 from keras_attn import masking
 from keras_attn.layers.transformer_encoder_block import TransformerEncoderBlock
+from keras_attn.layers.transformer_stack_base import TransformerStackBase
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
-class TransformerEncoder(keras.layers.Layer):
+class TransformerEncoder(TransformerStackBase):
     """`num_layers` encoder blocks; pre-norm stacks end with a layer norm.
 
     Args:
-        num_layers: number of blocks.
-        num_heads, intermediate_dim, dropout_rate, activation, norm_first,
-        layer_norm_epsilon, attention_dropout_rate, key_dim,
-        num_key_value_heads, chunk_size, kernel_initializer: passed to every
-            `TransformerEncoderBlock`.
-        stochastic_depth_rate: the last block's drop-path rate; it grows
-            linearly from 0 at the first block (Huang et al. 2016).
-        final_norm: add a layer norm after the last block; defaults to
-            `norm_first` (ViT, Whisper).
+        num_layers, final_norm, and the block arguments (`num_heads`,
+        `intermediate_dim`, ..., `stochastic_depth_rate` growing linearly
+        from 0 at the first block): see `TransformerStackBase` in
+        `keras_attn/layers/transformer_stack_base.py`.
 
     Call arguments:
         sequence: `(batch, length, width)`.
@@ -35,67 +31,7 @@ class TransformerEncoder(keras.layers.Layer):
     TensorShape([1, 4, 8])
     """
 
-    def __init__(
-        self,
-        num_layers,
-        num_heads,
-        intermediate_dim,
-        dropout_rate=0.0,
-        activation="gelu",
-        norm_first=True,
-        layer_norm_epsilon=1e-5,
-        attention_dropout_rate=0.0,
-        stochastic_depth_rate=0.0,
-        key_dim=None,
-        num_key_value_heads=None,
-        chunk_size=None,
-        kernel_initializer="glorot_uniform",
-        final_norm=None,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        if not isinstance(num_layers, int) or num_layers < 1:
-            raise ValueError(f"`num_layers` must be a positive int. Received: num_layers={num_layers}")
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.dropout_rate = dropout_rate
-        self.activation = activation
-        self.norm_first = norm_first
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.attention_dropout_rate = attention_dropout_rate
-        self.stochastic_depth_rate = stochastic_depth_rate
-        self.key_dim = key_dim
-        self.num_key_value_heads = num_key_value_heads
-        self.chunk_size = chunk_size
-        self.kernel_initializer = kernel_initializer
-        self.final_norm = final_norm
-        self.supports_masking = True
-        self.blocks = [
-            TransformerEncoderBlock(
-                num_heads=num_heads,
-                intermediate_dim=intermediate_dim,
-                dropout_rate=dropout_rate,
-                activation=activation,
-                norm_first=norm_first,
-                layer_norm_epsilon=layer_norm_epsilon,
-                attention_dropout_rate=attention_dropout_rate,
-                stochastic_depth_rate=stochastic_depth_rate * i / max(num_layers - 1, 1),
-                key_dim=key_dim,
-                num_key_value_heads=num_key_value_heads,
-                chunk_size=chunk_size,
-                kernel_initializer=kernel_initializer,
-                name=f"block_{i}",
-                dtype=self.dtype_policy,
-            )
-            for i in range(num_layers)
-        ]
-        use_final_norm = norm_first if final_norm is None else final_norm
-        self.output_norm = (
-            keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, name="output_norm", dtype=self.dtype_policy)
-            if use_final_norm
-            else None
-        )
+    block_class = TransformerEncoderBlock
 
     def build(self, sequence_shape):
         for block in self.blocks:
@@ -113,23 +49,5 @@ class TransformerEncoder(keras.layers.Layer):
             x = self.output_norm(x)
         return x
 
-    def compute_mask(self, sequence, mask=None):
-        return mask
-
     def compute_output_shape(self, sequence_shape):
         return tuple(sequence_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                name: getattr(self, name)
-                for name in (
-                    "num_layers", "num_heads", "intermediate_dim", "dropout_rate", "activation",
-                    "norm_first", "layer_norm_epsilon", "attention_dropout_rate",
-                    "stochastic_depth_rate", "key_dim", "num_key_value_heads", "chunk_size",
-                    "kernel_initializer", "final_norm",
-                )
-            }
-        )
-        return config

@@ -1,6 +1,7 @@
 """TransformerDecoder stack and its stacked caches."""
 
 import numpy as np
+import pytest
 
 from keras_attn.layers import TransformerDecoder
 from layer_checks import run_layer_checks
@@ -19,8 +20,11 @@ def test_generic_layer_checks():
     )
 
 
-def test_cached_decoding_equals_full_pass():
-    decoder = TransformerDecoder(num_layers=2, num_heads=2, intermediate_dim=16, num_key_value_heads=1)
+@pytest.mark.parametrize("chunk_size", [None, 2])
+def test_cached_decoding_equals_full_pass(chunk_size):
+    decoder = TransformerDecoder(
+        num_layers=2, num_heads=2, intermediate_dim=16, num_key_value_heads=1, chunk_size=chunk_size
+    )
     full = decoder(TARGET, SOURCE)
     self_cache = decoder.initial_self_attention_cache(2, 5)
     cross_cache = decoder.compute_cross_attention_cache(SOURCE)
@@ -35,3 +39,14 @@ def test_cached_decoding_equals_full_pass():
         )
         steps.append(out)
     np.testing.assert_allclose(np.concatenate(steps, axis=1), full, atol=1e-5)
+
+
+def test_chunked_stack_equals_dense_stack_and_stochastic_depth_grows_linearly():
+    dense = TransformerDecoder(num_layers=3, num_heads=2, intermediate_dim=16, stochastic_depth_rate=0.2)
+    chunked = TransformerDecoder.from_config(dict(dense.get_config(), chunk_size=2))
+    assert [b.stochastic_depth_rate for b in dense.blocks] == [0.0, 0.1, 0.2]
+    assert all(b.chunk_size == 2 for b in chunked.blocks)
+    want = dense(TARGET, SOURCE)
+    chunked(TARGET, SOURCE)
+    chunked.set_weights(dense.get_weights())
+    np.testing.assert_allclose(chunked(TARGET, SOURCE), want, atol=1e-5)
