@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_attn.layers.explicit_positions import checked_positions
+
 _INTERPOLATIONS = ("bilinear", "bicubic")
 
 
@@ -140,6 +142,9 @@ class PositionEmbedding(keras.layers.Layer):
             only its shape is used.
         start_index: int or scalar integer tensor, the first position (for
             cached decoding). Defaults to `0`.
+        positions: instead of `start_index`, the table row of every step:
+            integers in `[0, sequence_length)`, `(T,)` or `(batch, T)` (as
+            keras-hub's `PositionEmbedding`).
 
     Returns:
         `(batch, T, dim)` position embeddings in the compute dtype.
@@ -188,9 +193,13 @@ class PositionEmbedding(keras.layers.Layer):
         )
         self.built = True
 
-    def call(self, inputs, start_index=0):
+    def call(self, inputs, start_index=0, positions=None):
         shape = ops.shape(inputs)
         length, dim = shape[-2], shape[-1]
+        if positions is not None:
+            positions = checked_positions(positions, inputs, start_index, limit=self.sequence_length)
+            table = ops.cast(self.position_embeddings, self.compute_dtype)  # (L, D)
+            return ops.broadcast_to(ops.take(table, positions, axis=0), shape)  # rows (T, D) or (B, T, D)
         if isinstance(inputs.shape[-2], int) and isinstance(start_index, int):
             if start_index + inputs.shape[-2] > self.sequence_length:
                 raise ValueError(

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_attn.layers.explicit_positions import checked_positions
+
 
 @keras.saving.register_keras_serializable(package="keras_attn")
 class SinusoidalPositionEncoding(keras.layers.Layer):
@@ -24,6 +26,9 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
         inputs: `(batch, sequence_length, dim)`; only its shape is used.
         start_index: int or scalar integer tensor, the position of the first
             step (for cached decoding). Defaults to `0`.
+        positions: instead of `start_index`, the position of every step:
+            integers `(sequence_length,)` or `(batch, sequence_length)`
+            (as keras-hub's `SinePositionEncoding`).
 
     Returns:
         The encoding, `(batch, sequence_length, dim)` in the compute dtype.
@@ -53,7 +58,7 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
         self.supports_masking = True
         self.built = True
 
-    def call(self, inputs, start_index=0):
+    def call(self, inputs, start_index=0, positions=None):
         if len(inputs.shape) < 2:
             raise ValueError(
                 "`inputs` must have shape (batch, sequence_length, dim). "
@@ -62,13 +67,16 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
         shape = ops.shape(inputs)
         sequence_length, dim = shape[-2], shape[-1]
         # (T,) positions and (D,) inverse frequencies, both float32.
-        positions = ops.arange(sequence_length, dtype="float32") + ops.cast(start_index, "float32")
+        if positions is None:
+            positions = ops.arange(sequence_length, dtype="float32") + ops.cast(start_index, "float32")
+        else:
+            positions = ops.cast(checked_positions(positions, inputs, start_index), "float32")  # (T,) | (B, T)
         exponents = ops.cast(2 * (ops.arange(dim) // 2), "float32") / ops.cast(dim, "float32")
         inverse_frequencies = ops.power(1.0 / float(self.max_wavelength), exponents)
-        angles = positions[:, None] * inverse_frequencies[None, :]  # (T, D)
+        angles = positions[..., None] * inverse_frequencies  # (T, D) or (B, T, D)
         # Even features are sines, odd features cosines.
         is_even = ops.equal(ops.arange(dim) % 2, 0)
-        encoding = ops.where(is_even[None, :], ops.sin(angles), ops.cos(angles))
+        encoding = ops.where(is_even, ops.sin(angles), ops.cos(angles))
         return ops.broadcast_to(ops.cast(encoding, self.compute_dtype), shape)
 
     def compute_output_shape(self, input_shape):

@@ -46,6 +46,9 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         start_index: int or scalar integer tensor, the position of the first id
             (for cached decoding). Defaults to `0`.
         reverse: project hidden states to logits instead of embedding ids.
+        positions: instead of `start_index`, the position of every id,
+            `(T,)` or `(batch, T)` (as keras-hub's layer; see
+            `PositionEmbedding`).
 
     Returns:
         `(batch, T, embedding_dim)` embeddings, or `(batch, T, vocabulary_size)`
@@ -114,7 +117,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         self.position_embedding.build((None, self.sequence_length, self.embedding_dim))
         self.built = True
 
-    def call(self, inputs, start_index=0, reverse=False):
+    def call(self, inputs, start_index=0, reverse=False, positions=None):
         if reverse:
             # (B, T, V). Keras computes these with the float32 table; return the
             # compute dtype, as the output spec says.
@@ -131,8 +134,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
                 f"Received: inputs.shape={tuple(inputs.shape)}, start_index={start_index}"
             )
         tokens = self.token_embedding(inputs)  # (B, T, D)
-        positions = self.position_embedding(tokens, start_index=start_index)  # (B, T, D)
-        return tokens + positions
+        return tokens + self.position_embedding(tokens, start_index=start_index, positions=positions)  # (B, T, D)
 
     def project_to_vocabulary(self, hidden):
         """Logits `(batch, T, vocabulary_size)` from hidden states `(batch, T, embedding_dim)`.
@@ -151,7 +153,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
     def compute_output_shape(self, inputs_shape):
         return tuple(inputs_shape) + (self.embedding_dim,)
 
-    def compute_output_spec(self, inputs, start_index=0, reverse=False):
+    def compute_output_spec(self, inputs, start_index=0, reverse=False, positions=None):
         if reverse:
             shape = tuple(inputs.shape[:-1]) + (self.vocabulary_size,)
         else:

@@ -11,6 +11,18 @@ def _inputs(batch=2, length=5, dim=6):
     return np.random.default_rng(0).normal(size=(batch, length, dim)).astype("float32")
 
 
+def _ours_and_keras_hub(inputs, sequence_length=9):
+    """Our layer and keras-hub's, built for `inputs`, holding the same table."""
+    import keras_hub
+
+    ours = PositionEmbedding(sequence_length=sequence_length)
+    theirs = keras_hub.layers.PositionEmbedding(sequence_length=sequence_length)
+    ours.build(inputs.shape)
+    theirs.build(inputs.shape)
+    theirs.position_embeddings.assign(ours.position_embeddings)
+    return ours, theirs
+
+
 def test_generic_layer_checks():
     run_layer_checks(
         PositionEmbedding,
@@ -31,14 +43,8 @@ def test_generic_layer_checks_with_grid():
 
 @pytest.mark.parametrize("start_index", [0, 3])
 def test_matches_keras_hub_with_copied_weights(start_index):
-    import keras_hub
-
     inputs = _inputs(length=4)
-    ours = PositionEmbedding(sequence_length=9)
-    theirs = keras_hub.layers.PositionEmbedding(sequence_length=9)
-    ours.build(inputs.shape)
-    theirs.build(inputs.shape)
-    theirs.position_embeddings.assign(ours.position_embeddings)
+    ours, theirs = _ours_and_keras_hub(inputs)
     np.testing.assert_array_equal(
         np.asarray(ours(inputs, start_index=start_index)),
         np.asarray(theirs(inputs, start_index=start_index)),
@@ -232,3 +238,37 @@ def test_resized_argument_errors():
     flat.build((None, 4, 2))
     with pytest.raises(ValueError, match="new_sequence_length"):
         flat.resized(new_grid_shape=(3, 3))
+
+
+@pytest.mark.parametrize("positions", [[4, 0, 8, 2], [[0, 1, 2, 3], [5, 5, 0, 1]]])
+def test_positions_match_keras_hub_with_copied_weights(positions):
+    inputs = _inputs(length=4)
+    ours, theirs = _ours_and_keras_hub(inputs)
+    positions = np.array(positions, "int32")
+    got = np.asarray(ours(inputs, positions=positions))
+    np.testing.assert_array_equal(got, np.asarray(theirs(inputs, positions=positions)))
+    table = np.asarray(ours.position_embeddings)
+    np.testing.assert_array_equal(got, np.broadcast_to(table[positions], inputs.shape))
+
+
+def test_positions_errors_name_the_problem():
+    layer = PositionEmbedding(sequence_length=6)
+    inputs = _inputs(length=3)
+    with pytest.raises(ValueError, match=r"\[0, 6\)"):
+        layer(inputs, positions=np.array([0, 6, 1]))
+    with pytest.raises(ValueError, match="positions.shape=\\(4,\\)"):
+        layer(inputs, positions=np.arange(4))
+    with pytest.raises(ValueError, match="not both"):
+        layer(inputs, start_index=1, positions=np.arange(3))
+    with pytest.raises(ValueError, match="integers"):
+        layer(inputs, positions=np.array([0.0, 1.0, 2.0]))
+
+
+def test_positions_inside_a_compiled_function():
+    import tensorflow as tf
+
+    layer = PositionEmbedding(sequence_length=6)
+    inputs, positions = _inputs(length=3), np.array([[5, 0, 2], [1, 1, 1]], "int32")
+    eager = np.asarray(layer(inputs, positions=positions))
+    compiled = tf.function(lambda x, p: layer(x, positions=p), jit_compile=True)(inputs, positions)
+    np.testing.assert_array_equal(np.asarray(compiled), eager)

@@ -70,3 +70,20 @@ def test_rejects_bad_arguments():
         SinusoidalPositionEncoding(max_wavelength=0)
     with pytest.raises(ValueError, match="inputs.shape"):
         SinusoidalPositionEncoding()(np.zeros((3,), "float32"))
+
+
+@pytest.mark.parametrize("positions", [np.arange(7, 16), np.array([[3, 1, 4, 1, 5, 9, 2, 6, 5], list(range(9))])])
+def test_positions_match_keras_hub_and_start_index(positions):
+    import keras_hub
+
+    inputs = np.zeros((2, 9, 10), "float32")
+    ours = np.asarray(SinusoidalPositionEncoding()(inputs, positions=positions))
+    theirs = np.asarray(keras_hub.layers.SinePositionEncoding()(inputs, positions=positions))
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    if positions.ndim == 1:  # consecutive positions == start_index
+        np.testing.assert_allclose(ours, SinusoidalPositionEncoding()(inputs, start_index=7), atol=1e-6)
+
+
+def test_positions_with_wrong_length_raise():
+    with pytest.raises(ValueError, match="positions.shape"):
+        SinusoidalPositionEncoding()(np.zeros((1, 4, 6), "float32"), positions=np.arange(5))

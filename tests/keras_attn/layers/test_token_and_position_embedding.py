@@ -49,6 +49,10 @@ def test_matches_keras_hub_with_copied_weights(start_index):
         np.asarray(theirs(ids, start_index=start_index)),
         atol=1e-6,
     )
+    positions = np.array([[3, 0, 5], [1, 1, 2]], "int32")  # explicit positions, per example
+    np.testing.assert_allclose(
+        np.asarray(ours(ids, positions=positions)), np.asarray(theirs(ids, positions=positions)), atol=1e-6
+    )
 
 
 def test_output_is_token_plus_position_rows():
