@@ -14,6 +14,7 @@ import logging
 import sys
 
 from applications.speech.sizes import SIZES
+from applications.xla_option import add_no_xla_flag, jit_compile_from_args
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def add_parser(subparsers):
     train.add_argument("--mixed-precision", choices=("float16", "bfloat16"))
     train.add_argument("--checkpoint-every", type=int, default=100, metavar="STEPS",
                        help="also checkpoint every STEPS optimizer steps, mid-epoch (resume after a crash)")
+    add_no_xla_flag(train)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--json", action="store_true", help="print the summary as JSON")
     train.set_defaults(func=_train)
@@ -98,7 +100,7 @@ def _train_from_args(args, train, default_characters):
         batch_size=args.batch_size, size=args.size, num_layers=args.num_layers, hidden_dim=args.hidden_dim,
         num_heads=args.num_heads, intermediate_dim=args.intermediate_dim, init=args.init,
         strategy=args.strategy, mixed_precision=args.mixed_precision, learning_rate=args.learning_rate,
-        checkpoint_every_steps=args.checkpoint_every,
+        checkpoint_every_steps=args.checkpoint_every, jit_compile=jit_compile_from_args(args),
         max_seconds=args.max_seconds, spec_augment=not args.no_spec_augment, dropout_rate=args.dropout_rate,
         characters=args.characters or default_characters, drop_unknown_characters=args.drop_unknown_characters,
         skip_bad_files=args.skip_bad_files, seed=args.seed,

@@ -6,6 +6,8 @@ import logging
 import os
 import sys
 
+from applications.xla_option import add_no_xla_flag, jit_compile_from_args
+
 logger = logging.getLogger(__name__)
 
 
@@ -21,6 +23,7 @@ def _train(args):
         tie_weights=not args.untied_output, label_smoothing=args.label_smoothing, warmup_steps=args.warmup_steps,
         validation_fraction=args.validation_fraction, test_fraction=args.test_fraction, strategy=args.strategy,
         mixed_precision=args.mixed_precision, seed=args.seed, checkpoint_every_steps=args.checkpoint_every,
+        jit_compile=jit_compile_from_args(args),
     )
     if args.export:
         export_saved_model(translator, os.path.join(args.out, SAVED_MODEL_DIR))
@@ -120,6 +123,7 @@ def add_parser(subparsers):
     train.add_argument("--mixed-precision", choices=("float16", "bfloat16"))
     train.add_argument("--checkpoint-every", type=int, default=200, metavar="STEPS",
                        help="also checkpoint every STEPS optimizer steps, mid-epoch (resume after a crash)")
+    add_no_xla_flag(train)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--export", action="store_true", help="also write OUT/saved_model")
     train.set_defaults(func=_train)

@@ -64,6 +64,7 @@ def train_translator(
     strategy="auto",
     mixed_precision=None,
     checkpoint_every_steps=200,
+    jit_compile="auto",
     seed=0,
     verbose="auto",
 ):
@@ -81,9 +82,11 @@ def train_translator(
             left out of training.
         warmup_steps: `None` for `default_warmup_steps(total steps)`.
         strategy, mixed_precision: as in `keras_attn.training`.
+        jit_compile: `TrainingRun`'s: `"auto"` (XLA on one device), `True`
+            or `False`.
     """
     keras.utils.set_random_seed(seed)
-    run = TrainingRun(out_dir, strategy=strategy, checkpoint_every_steps=checkpoint_every_steps)
+    run = TrainingRun(out_dir, strategy=strategy, checkpoint_every_steps=checkpoint_every_steps, jit_compile=jit_compile)
     apply_mixed_precision(mixed_precision)
     pairs = read_pairs(data) if isinstance(data, (str, os.PathLike)) else list(data)
     train_pairs, validation_pairs, test_pairs = split_pairs(pairs, validation_fraction, test_fraction, seed)

@@ -10,6 +10,8 @@ import logging
 import os
 import sys
 
+from applications.xla_option import add_no_xla_flag, jit_compile_from_args
+
 logger = logging.getLogger(__name__)
 
 
@@ -52,6 +54,7 @@ def _train(args):
         strategy=args.strategy,
         mixed_precision=args.mixed_precision,
         checkpoint_every_steps=args.checkpoint_every,
+        jit_compile=jit_compile_from_args(args),
         seed=args.seed,
     )
     with contextlib.redirect_stdout(sys.stderr):  # progress bars to stderr
@@ -167,6 +170,7 @@ def add_parser(subparsers):
     train.add_argument("--mixed-precision", choices=("float16", "bfloat16"))
     train.add_argument("--checkpoint-every", type=int, default=100, metavar="STEPS",
                        help="also checkpoint every STEPS optimizer steps, mid-epoch (resume after a crash)")
+    add_no_xla_flag(train)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--json", action="store_true", help="print the results as one JSON document")
     train.set_defaults(func=_run(_train))

@@ -78,6 +78,7 @@ class TrainConfig:
     strategy: object = "auto"
     mixed_precision: str = None
     checkpoint_every_steps: int = None
+    jit_compile: object = "auto"
     seed: int = 0
     verbose: object = "auto"
 
@@ -163,7 +164,10 @@ def train(config):
     keras.utils.set_random_seed(config.seed)
     apply_mixed_precision(config.mixed_precision)
     folder = scan_image_folder(config.data, skip_corrupt=config.skip_corrupt)
-    run = TrainingRun(config.out, strategy=config.strategy, checkpoint_every_steps=config.checkpoint_every_steps)
+    run = TrainingRun(
+        config.out, strategy=config.strategy, checkpoint_every_steps=config.checkpoint_every_steps,
+        jit_compile=config.jit_compile,
+    )
     with run.scope():
         backbone = build_backbone(config, folder)
         backbone.trainable = not config.freeze_backbone

@@ -52,3 +52,11 @@ def test_train_ctc_json(capsys, tmp_path, tone):
     [result] = json.loads(_run(capsys, "speech", "predict", "--model", str(tmp_path / "run"),
                                str(tmp_path / "c0.flac"), "--json"))
     assert set(result) == {"input", "transcript"}
+
+
+def test_no_xla_flag_reaches_the_training_run(keyword_data, tmp_path, monkeypatch):
+    from applications.speech import train as speech_train
+    from training_run_spy import jit_compile_of_train_command
+
+    argv = ["speech", "train", "--data", str(keyword_data[0]), "--out", str(tmp_path / "run")]
+    assert jit_compile_of_train_command(monkeypatch, speech_train, argv) == ["auto", False]

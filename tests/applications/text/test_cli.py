@@ -26,3 +26,11 @@ def test_cross_attention_weights(numbers_translator):
     assert weights.shape == (len(target), len(source))
     assert abs(weights.sum(axis=1) - 1).max() < 1e-4  # a distribution over the source per row
     assert "".join(target).replace("\u2581", " ").strip().startswith("trois cent cinq")
+
+
+def test_no_xla_flag_reaches_the_training_run(tmp_path, monkeypatch):
+    from applications.text import train as text_train
+    from training_run_spy import jit_compile_of_train_command
+
+    argv = ["text", "train", "--data", str(tmp_path / "pairs.tsv"), "--out", str(tmp_path / "run")]
+    assert jit_compile_of_train_command(monkeypatch, text_train, argv) == ["auto", False]

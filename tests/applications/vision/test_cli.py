@@ -51,3 +51,11 @@ def test_train_reports_an_empty_class(tmp_path, caplog):
     (tmp_path / "data" / "only_class").mkdir(parents=True)
     code = main(["vision", "train", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run")])
     assert code == 2 and "No images" in caplog.text
+
+
+def test_no_xla_flag_reaches_the_training_run(digits_dir, tmp_path, monkeypatch):
+    from applications.vision import train as vision_train
+    from training_run_spy import jit_compile_of_train_command
+
+    argv = ["vision", "train", "--data", str(digits_dir), "--out", str(tmp_path / "run")]
+    assert jit_compile_of_train_command(monkeypatch, vision_train, argv) == ["auto", False]
