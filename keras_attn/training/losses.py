@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_attn.training.token_weights import sparse_labels, token_weights
+
 
 def _replicas_in_sync():
     """Replicas the current `tf.distribute` strategy runs in step (1 outside one)."""
@@ -95,19 +97,9 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
         return nll
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        labels = ops.cast(y_true, "int32")
-        if len(labels.shape) == len(y_pred.shape) and labels.shape[-1] == 1:
-            labels = ops.squeeze(labels, -1)
+        labels = sparse_labels(y_true, y_pred)
         per_token = self.call(labels, y_pred)
-        if self.ignore_class is None:
-            weights = ops.ones_like(per_token)
-        else:
-            weights = ops.cast(ops.not_equal(labels, self.ignore_class), "float32")
-        if sample_weight is not None:
-            sample_weight = ops.cast(sample_weight, "float32")
-            while len(sample_weight.shape) < len(weights.shape):
-                sample_weight = ops.expand_dims(sample_weight, -1)
-            weights = weights * sample_weight
+        weights = token_weights(labels, self.ignore_class, sample_weight)
         loss = ops.divide_no_nan(ops.sum(per_token * weights), ops.sum(weights))
         replicas = _replicas_in_sync()
         if replicas > 1:

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_attn.training.token_weights import sparse_labels, token_weights
+
 
 @keras.saving.register_keras_serializable(package="keras_attn")
 class MaskedAccuracy(keras.metrics.Metric):
@@ -36,19 +38,9 @@ class MaskedAccuracy(keras.metrics.Metric):
         self.total = self.add_variable(shape=(), initializer="zeros", name="total")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        labels = ops.cast(y_true, "int32")
-        if len(labels.shape) == len(y_pred.shape) and labels.shape[-1] == 1:
-            labels = ops.squeeze(labels, -1)
+        labels = sparse_labels(y_true, y_pred)
         predicted = ops.cast(ops.argmax(y_pred, axis=-1), "int32")
-        if self.ignore_class is None:
-            weights = ops.ones(ops.shape(labels), "float32")
-        else:
-            weights = ops.cast(ops.not_equal(labels, self.ignore_class), "float32")
-        if sample_weight is not None:
-            sample_weight = ops.cast(sample_weight, "float32")
-            while len(sample_weight.shape) < len(weights.shape):
-                sample_weight = ops.expand_dims(sample_weight, -1)
-            weights = weights * sample_weight
+        weights = token_weights(labels, self.ignore_class, sample_weight)
         hits = ops.cast(ops.equal(predicted, labels), "float32") * weights
         self.correct.assign_add(ops.sum(hits))
         self.total.assign_add(ops.sum(weights))
