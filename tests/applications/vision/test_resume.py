@@ -4,10 +4,8 @@ command, resumes from its last checkpoint and finishes the planned epochs."""
 import csv
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 
 import keras
 import numpy as np
@@ -16,6 +14,7 @@ from sklearn.datasets import load_digits
 import applications.vision  # noqa: F401  (registers the model classes for loading)
 from applications import datasets
 from keras_attn.training.checkpointing import list_checkpoints
+from kill_on_checkpoint import sigkill_once_checkpointed
 
 EPOCHS, BATCH, IMAGES = 12, 16, 160  # 10 steps per epoch
 
@@ -35,17 +34,9 @@ def test_killed_training_command_resumes(tmp_path):
     steps_per_epoch = IMAGES // BATCH
 
     # Run 1: killed once a checkpoint inside the third epoch exists.
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 240
-    try:
-        while time.monotonic() < deadline and process.poll() is None:
-            if any(c["global_step"] > 2 * steps_per_epoch for c in list_checkpoints(str(out / "checkpoints"))):
-                break
-            time.sleep(0.01)
-    finally:
-        process.send_signal(signal.SIGKILL)
-        first_output, _ = process.communicate(timeout=30)
-    assert process.returncode == -signal.SIGKILL, first_output[-3000:]
+    sigkill_once_checkpointed(
+        command, out / "checkpoints", lambda step: step > 2 * steps_per_epoch, timeout=240, poll=0.01
+    )
     assert not (out / "model.keras").exists()
     resumed_from = list_checkpoints(str(out / "checkpoints"))[0]
     assert resumed_from["global_step"] < EPOCHS * steps_per_epoch, "the first run finished before the kill"

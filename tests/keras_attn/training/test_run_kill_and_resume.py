@@ -5,15 +5,14 @@ trains exactly the planned number of steps, and saves a model that loads."""
 
 import os
 import re
-import signal
 import subprocess
-import time
 
 import keras
 import numpy as np
 import pytest
 
 from keras_attn.training.checkpointing import list_checkpoints
+from kill_on_checkpoint import sigkill_once_checkpointed
 
 EPOCHS, STEPS, EVERY = 6, 5, 2
 
@@ -28,17 +27,7 @@ def test_sigkill_then_resume(tmp_path, helpers):
     env = helpers.subprocess_env()
 
     # Run 1: killed once a checkpoint of step 14 exists (epoch 3, batch 4).
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 150
-    try:
-        while time.monotonic() < deadline and process.poll() is None:
-            if any(c["global_step"] >= 14 for c in list_checkpoints(folder)):
-                break
-            time.sleep(0.02)
-    finally:
-        process.send_signal(signal.SIGKILL)
-        first_output, _ = process.communicate(timeout=30)
-    assert process.returncode == -signal.SIGKILL, first_output[-3000:]
+    first_output = sigkill_once_checkpointed(command, folder, lambda step: step >= 14, timeout=150, poll=0.02, env=env)
     assert "RESULT" not in first_output
     checkpoints = list_checkpoints(folder)
     # Two are kept; a third can remain when the kill hit between a commit and the pruning.
