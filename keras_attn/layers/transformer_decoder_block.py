@@ -15,8 +15,8 @@ class TransformerDecoderBlock(TransformerBlockBase):
     Args:
         num_heads, intermediate_dim, dropout_rate, activation, norm_first,
         layer_norm_epsilon, attention_dropout_rate, stochastic_depth_rate,
-        key_dim, num_key_value_heads, chunk_size, kernel_initializer: as in
-        `TransformerEncoderBlock`.
+        key_dim, num_key_value_heads, chunk_size, kernel_initializer: see
+        `TransformerBlockBase` in `keras_attn/layers/transformer_block_base.py`.
 
     Call arguments:
         decoder_sequence: `(batch, target_length, width)`.

@@ -16,22 +16,10 @@ class TransformerEncoderBlock(TransformerBlockBase):
     Post-norm: `norm(x + drop(attn(x)))`, then `norm(x + drop(ffn(x)))`.
 
     Args:
-        num_heads: attention heads; must divide the input width unless
-            `key_dim` is given.
-        intermediate_dim: width of the feed-forward hidden layer.
-        dropout_rate: dropout on each residual branch (and inside the
-            feed-forward network).
-        activation: feed-forward activation.
-        norm_first: pre-norm when True (ViT, Whisper, GPT-2), post-norm when
-            False (the original Transformer).
-        layer_norm_epsilon: epsilon of the layer norms.
-        attention_dropout_rate: dropout on the attention weights.
-        stochastic_depth_rate: probability of dropping each residual branch
-            for a whole example during training (drop path).
-        key_dim: size per head; defaults to `width // num_heads`.
-        num_key_value_heads: grouped-query attention heads.
-        chunk_size: memory-efficient attention block size.
-        kernel_initializer: initializer of every dense kernel.
+        num_heads, intermediate_dim, dropout_rate, activation, norm_first,
+        layer_norm_epsilon, attention_dropout_rate, stochastic_depth_rate,
+        key_dim, num_key_value_heads, chunk_size, kernel_initializer: see
+        `TransformerBlockBase` in `keras_attn/layers/transformer_block_base.py`.
 
     Call arguments:
         sequence: `(batch, length, width)`.
