@@ -17,6 +17,7 @@ Called through `keras_attn.ops.scaled_dot_product_attention(chunk_size=N)`.
 
 from keras import ops
 
+from keras_attn.ops.broadcast_gradient import sum_to_shape
 from keras_attn.ops.hashed_dropout import keep_mask
 
 _NEG = -1e9  # masked logit in float32
@@ -213,8 +214,7 @@ def _backward(q, k, v, out, lse, d_out, blocks):
 
 def _accumulate_bias_grad(d_bias, d_s, q_start, k_start):
     """Add a block's `d_s` into the (possibly broadcast) bias gradient."""
-    reduce_axes = tuple(a for a in range(4) if d_bias.shape[a] == 1 and d_s.shape[a] != 1)
-    update = ops.sum(d_s, axis=reduce_axes, keepdims=True) if reduce_axes else d_s
+    update = sum_to_shape(d_s, d_bias.shape)
     starts = [0, 0, q_start if d_bias.shape[2] != 1 else 0, k_start if d_bias.shape[3] != 1 else 0]
     old = ops.slice(d_bias, starts, list(update.shape))
     return ops.slice_update(d_bias, starts, old + update)

@@ -19,11 +19,7 @@ that does not return the weights; its query blocks call it once per block.
 
 from keras import ops
 
-
-def _sum_to_shape(grad, shape):
-    """Sum `grad` over the axes on which a broadcast operand has size 1."""
-    axes = tuple(axis for axis, size in enumerate(shape) if size == 1 and grad.shape[axis] != 1)
-    return ops.sum(grad, axis=axes, keepdims=True) if axes else grad
+from keras_attn.ops.broadcast_gradient import sum_to_shape
 
 
 def softmax_attention(q, k, v, *, mask=None, bias=None, masked_logit, rows_may_be_empty=True, dropout_scale=None):
@@ -60,12 +56,12 @@ def softmax_attention(q, k, v, *, mask=None, bias=None, masked_logit, rows_may_b
         weights = ops.softmax(logits, axis=-1)
         if mask is not None and rows_may_be_empty:
             weights = ops.where(mask, weights, 0.0)
-        kept = weights if dropout_scale is None else weights * dropout_scale
-        out = ops.einsum("bhqk,bhkd->bhqd", ops.cast(kept, v.dtype), v)
+        kept = ops.cast(weights if dropout_scale is None else weights * dropout_scale, v.dtype)
+        out = ops.einsum("bhqk,bhkd->bhqd", kept, v)
 
         def grad(*upstream, variables=None):
             d_out = upstream[0]
-            d_v = ops.einsum("bhqk,bhqd->bhkd", ops.cast(kept, v.dtype), d_out)
+            d_v = ops.einsum("bhqk,bhqd->bhkd", kept, d_out)
             # sum_k dW * W == sum_d dO * O (with or without dropout).
             delta = ops.sum(ops.cast(d_out, "float32") * ops.cast(out, "float32"), axis=-1, keepdims=True)
             if dropout_scale is None:
@@ -82,7 +78,7 @@ def softmax_attention(q, k, v, *, mask=None, bias=None, masked_logit, rows_may_b
             d_k = ops.einsum("bhqk,bhqd->bhkd", d_logits, q)
             grads = (d_q, d_k, d_v)
             if has_bias:
-                grads += (_sum_to_shape(d_logits, tensors[3].shape),)
+                grads += (sum_to_shape(d_logits, tensors[3].shape),)
             return grads
 
         return out, grad
