@@ -18,10 +18,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from applications.vision.classifier import ViTClassifier, load_classifier
-from applications.vision.data import load_image
-from applications.vision.data import normalize
-from applications.vision.predict import softmax
+from applications.vision.data import normalize, read_image
 
 
 def attention_maps(backbone, images):
@@ -102,7 +99,7 @@ def explain(model, image_path, out_path=None, head_fusion="mean"):
     """Predict one image and save its attention-rollout heatmap.
 
     Args:
-        model: a `ViTClassifier` or the path of a saved one.
+        model: a `ViTClassifier`.
         image_path: the image file.
         out_path: the PNG to write; defaults to `<image name>_rollout.png`
             in the current folder.
@@ -111,11 +108,11 @@ def explain(model, image_path, out_path=None, head_fusion="mean"):
         dict with `input`, `label`, `probability`, `heatmap` (the PNG path)
         and `relevance` (the `(rows, cols)` map as nested lists).
     """
-    if not isinstance(model, ViTClassifier):
-        model = load_classifier(model)
+    from applications.vision.predictor import softmax
+
     backbone = model.backbone
-    raw = load_image(image_path, backbone.image_size, backbone.num_channels)  # (H, W, C) in [0, 255]
-    images = np.asarray(normalize(raw[None]))
+    raw = read_image(image_path, backbone.image_size, backbone.num_channels)  # (H, W, C) in [0, 255]
+    images = np.asarray(normalize(raw[None]), np.float32)
     probabilities = softmax(model.predict(images, verbose=0))[0]
     best = int(np.argmax(probabilities))
     relevance = attention_rollout(backbone, images, head_fusion=head_fusion)[0]

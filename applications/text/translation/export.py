@@ -7,7 +7,7 @@ A process that never imports `keras_attn`, `keras` or `applications` can use it:
 
     import tensorflow as tf
     import tensorflow_text  # registers the SentencePiece ops the graph uses
-    translator = tf.saved_model.load("DIR/saved_model")
+    translator = tf.saved_model.load("RUN/saved_model")
     translator.translate(tf.constant(["Jesus wept."]))
     # or translator.signatures["serving_default"](sentences=tf.constant([...]))
 
@@ -17,13 +17,9 @@ A process that never imports `keras_attn`, `keras` or `applications` can use it:
 'SentencepieceOp'" otherwise; `tests/applications/text/test_export.py` checks both).
 """
 
-import logging
-
 import tensorflow as tf
 
-logger = logging.getLogger(__name__)
-
-SAVED_MODEL_DIR = "saved_model"
+from applications.skeleton.export import write_saved_model
 
 
 class _ServingTranslator(tf.Module):
@@ -43,8 +39,8 @@ class _ServingTranslator(tf.Module):
         return self.tokenizer.detokenize(tokens)
 
 
-def export_saved_model(translator, directory):
-    """Write the SavedModel to `directory`; returns `directory`."""
+def serving_module(translator):
+    """`(module, signatures)` of a translator's SavedModel."""
     translator.tokenizer.ensure_resource()  # the traced functions capture it
     module = _ServingTranslator(translator)
 
@@ -52,6 +48,9 @@ def export_saved_model(translator, directory):
     def serve(sentences):
         return {"translations": module.translate(sentences)}
 
-    tf.saved_model.save(module, str(directory), signatures={"serving_default": serve.get_concrete_function()})
-    logger.info("Exported the translator to %s.", directory)
-    return directory
+    return module, {"serving_default": serve.get_concrete_function()}
+
+
+def export_saved_model(translator, directory):
+    """Write the SavedModel to `directory` (atomically replaced); returns `directory`."""
+    return write_saved_model(*serving_module(translator), directory)

@@ -8,25 +8,22 @@ per step with its self-attention key/value cache (`step_fn`). The search
 `Translator` and reused: TensorFlow keeps one compiled program per input shape,
 and sources are always padded to `max_length`, so a batch size compiles once.
 
-A translator directory holds `model.keras`, `tokenizer.model` (SentencePiece)
-and `translator.json` (the model config); `Translator.load(directory)` reads it.
+A translation run folder holds `model.keras`, `tokenizer.model` (SentencePiece) and
+`run.json` (the model config under `model_config`); `applications.load(folder)` returns a
+`TranslationPredictor` around a `Translator`.
 """
-
-import json
-import os
 
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from applications.text.data import encode_source
-from applications.text.model import DECODER, DECODER_EMBEDDING, ENCODER, ENCODER_EMBEDDING
-from applications.text.sizes import ModelConfig
-from applications.text.tokenizer import END_ID, PAD_ID, START_ID, SubwordTokenizer
+from applications.text.tokenizer import END_ID, PAD_ID, START_ID
+from applications.text.translation.data import encode_source
+from applications.text.translation.model import DECODER, DECODER_EMBEDDING, ENCODER, ENCODER_EMBEDDING
 from keras_attn import generation, masking
 
-MODEL_FILE, TOKENIZER_FILE, CONFIG_FILE = "model.keras", "tokenizer.model", "translator.json"
+TOKENIZER_FILE = "tokenizer.model"
 SEARCHES = ("greedy", "beam", "sample")
 
 
@@ -169,28 +166,3 @@ class Translator:
         pieces = lambda ids: [p.decode("utf-8") for p in self.tokenizer.id_to_piece(ids).numpy()]  # noqa: E731
         target_pieces = pieces(tokens[1 : length + 1])  # the tokens each row predicts
         return pieces(source_ids.numpy()[0]), target_pieces, weights
-
-    # -- files -------------------------------------------------------------------------------
-
-    def save(self, directory):
-        """Write `model.keras`, `tokenizer.model` and `translator.json` into `directory`."""
-        os.makedirs(directory, exist_ok=True)
-        self.model.save(os.path.join(directory, MODEL_FILE))
-        self.save_assets(directory)
-
-    def save_assets(self, directory):
-        """Write the tokenizer and the config (the model is saved by `TrainingRun`)."""
-        self.tokenizer.save(os.path.join(directory, TOKENIZER_FILE))
-        with open(os.path.join(directory, CONFIG_FILE), "w", encoding="utf-8") as file:
-            json.dump(self.config.to_dict(), file, indent=2)
-
-    @classmethod
-    def load(cls, directory):
-        """Load a translator saved by `save` (or by `keras-attn text train`)."""
-        for name in (MODEL_FILE, TOKENIZER_FILE, CONFIG_FILE):
-            if not os.path.exists(os.path.join(directory, name)):
-                raise FileNotFoundError(f"{directory} is not a translator directory: {name} is missing.")
-        with open(os.path.join(directory, CONFIG_FILE), encoding="utf-8") as file:
-            config = ModelConfig.from_dict(json.load(file))
-        model = keras.saving.load_model(os.path.join(directory, MODEL_FILE), compile=False)
-        return cls(model, SubwordTokenizer.load(os.path.join(directory, TOKENIZER_FILE)), config)

@@ -15,17 +15,18 @@ import random
 
 import tensorflow as tf
 
+from applications.skeleton.errors import UserError
 from applications.text.tokenizer import END_ID, PAD_ID, START_ID
 
 logger = logging.getLogger(__name__)
 
 
-class PairFileError(ValueError):
+class PairFileError(UserError):
     """A pair file that cannot be read; the message names the file and line."""
 
 
 def read_pairs(path):
-    """Read `[(source, target), ...]` from a TSV file (`.gz` allowed).
+    """Read `[(source, target), ...]` from a TSV file (`.gz` allowed; `-` reads stdin).
 
     Raises `PairFileError` naming the line of the first malformed line (no
     tab, or an empty side), or when the file holds no pair at all.
@@ -37,7 +38,14 @@ def read_pairs(path):
     [('Go.', 'Va !'), ('Hi.', 'Salut.')]
     """
     path = str(path)
-    opener = gzip.open if path.endswith(".gz") else open
+    if path == "-":
+        import io
+        import sys
+
+        opener = lambda name, *args, **kwargs: io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")  # noqa: E731
+        path = "<stdin>"
+    else:
+        opener = gzip.open if path.endswith(".gz") else open
     pairs = []
     try:
         with opener(path, "rt", encoding="utf-8", newline="\n") as file:

@@ -12,7 +12,6 @@ can run the encoder once and the decoder step by step with its caches.
 import keras
 
 from keras_attn.layers import TokenAndPositionEmbedding, TransformerDecoder, TransformerEncoder
-from keras_attn.training import MaskedAccuracy, MaskedSparseCategoricalCrossentropy, TransformerSchedule
 
 ENCODER_EMBEDDING, DECODER_EMBEDDING = "encoder_embedding", "decoder_embedding"
 ENCODER, DECODER = "encoder", "decoder"
@@ -21,7 +20,7 @@ ENCODER, DECODER = "encoder", "decoder"
 def build_translator_model(config):
     """A functional encoder-decoder model for a `sizes.ModelConfig`.
 
-    >>> from applications.text.sizes import model_config
+    >>> from applications.text.translation.sizes import model_config
     >>> model = build_translator_model(model_config("tiny", vocabulary_size=50, max_length=8))
     >>> import numpy as np
     >>> ids = np.array([[5, 6, 3, 0, 0, 0, 0, 0]])
@@ -58,19 +57,3 @@ def build_translator_model(config):
     logits = decoder_embedding(decoded, reverse=True)
     return keras.Model({"encoder_token_ids": encoder_ids, "decoder_token_ids": decoder_ids}, logits,
                        name="translator")
-
-
-def compile_translator_model(model, config, jit_compile=True):
-    """Adam with the warm-up / inverse-square-root schedule, a padding-masked,
-    label-smoothed loss and padding-masked token accuracy."""
-    optimizer = keras.optimizers.Adam(
-        TransformerSchedule(config.hidden_dim, warmup_steps=config.warmup_steps),
-        beta_1=0.9, beta_2=0.98, epsilon=1e-9,  # section 5.3 of the paper
-    )
-    model.compile(
-        optimizer=optimizer,
-        loss=MaskedSparseCategoricalCrossentropy(ignore_class=0, label_smoothing=config.label_smoothing),
-        metrics=[MaskedAccuracy(ignore_class=0, name="accuracy")],
-        jit_compile=jit_compile,
-    )
-    return model
