@@ -129,6 +129,9 @@ TRAINING_FLAGS = (
                                                    help="feed-forward hidden width (overrides --size)")),
     Flag(("--dropout-rate", "--dropout"), dict(type=_rate, metavar="RATE", help=f"dropout rate ({TUNED})")),
     Flag(("--epochs",), dict(type=_positive_int, metavar="N", help=f"passes over the training data ({TUNED})")),
+    Flag(("--max-steps",), dict(type=_positive_int, metavar="N",
+                                help="train for N optimizer steps instead of --epochs, in ceil(N / steps per "
+                                     "epoch) epochs of equal length (rounded up to whole epochs)")),
     Flag(("--batch-size",), dict(type=_positive_int, metavar="N", help=f"examples per replica and step ({TUNED})")),
     Flag(("--learning-rate",), dict(type=_positive_float, metavar="LR",
                                     help=f"peak learning rate of the schedule ({TUNED})")),

@@ -32,7 +32,7 @@ import time
 from applications.skeleton.errors import RunFolderError
 from applications.skeleton.init import parse_init
 from applications.skeleton.run_folder import MODEL_FILE, RunFolder, command_line_text, library_version
-from applications.skeleton.settings import RUNTIME_SETTINGS
+from applications.skeleton.settings import RUNTIME_SETTINGS, TrainSettings
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +88,26 @@ def check_folder(folder, task, settings):
         )
     if status == "resumable":
         return "resume"
-    trained = (folder.info().get("training") or {}).get("epochs")
-    return "continue" if trained is not None and settings.epochs > trained else "done"
+    info = folder.info()
+    if settings.max_steps:
+        more = settings.max_steps > (info.get("summary") or {}).get("steps", settings.max_steps)
+    else:
+        trained = (info.get("training") or {}).get("epochs")
+        more = trained is not None and settings.epochs > trained
+    return "continue" if more else "done"
+
+
+def epoch_plan(steps_per_epoch, epochs, max_steps=None):
+    """`(steps per epoch, epochs)` of a run: the data's epochs, or `max_steps` steps split into
+    `ceil(max_steps / steps_per_epoch)` epochs of equal length (at most `epochs - 1` steps more).
+
+    >>> epoch_plan(100, 3), epoch_plan(1307, 3, max_steps=2000), epoch_plan(100, 3, max_steps=50)
+    ((100, 3), (1000, 2), (50, 1))
+    """
+    if not max_steps:
+        return int(steps_per_epoch), int(epochs)
+    epochs = -(-int(max_steps) // int(steps_per_epoch))
+    return -(-int(max_steps) // epochs), epochs
 
 
 def _summary(task, folder, info):
@@ -146,7 +164,8 @@ def _train(task, settings, command_line, folder, run, init, state):
     keras.utils.set_random_seed(settings.seed)
     apply_mixed_precision(settings.mixed_precision)
     data = task.read_data(settings, run)
-    steps_per_epoch = data.steps_per_epoch
+    steps_per_epoch, epochs = epoch_plan(data.steps_per_epoch, settings.epochs, settings.max_steps)
+    given, settings = settings, TrainSettings(**dict(settings.to_dict(), epochs=epochs))  # the plan
     with run.scope():
         model = task.build_model(settings, data, init)
         loss, metrics = task.loss_and_metrics(settings, data)
@@ -188,7 +207,7 @@ def _train(task, settings, command_line, folder, run, init, state):
             "keras_version": keras.__version__,
             "model_config": task.model_config(settings, data),
             "preprocessing": data.preprocessing,
-            "training": dict(settings.to_dict(), peak_learning_rate=peak, warmup_steps_used=warmup,
+            "training": dict(given.to_dict(), peak_learning_rate=peak, warmup_steps_used=warmup,
                              recipe=_recipe(task)),
             "metrics": metrics,
             "summary": summary,
