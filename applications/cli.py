@@ -113,7 +113,6 @@ def _configure_logging(verbose):
         stream=sys.stderr,
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(name)s %(levelname)s: %(message)s" if verbose else "%(levelname)s: %(message)s",
-        force=True,
     )
     if not verbose:
         for name in ("absl", "tensorflow", "h5py", "matplotlib", "PIL", "numba", "jax"):

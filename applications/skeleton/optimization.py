@@ -39,7 +39,7 @@ def build_optimizer(task, settings, steps_per_epoch, num_replicas=1):
 
     recipe = task.recipe
     schedule, _, _, _ = learning_rate_schedule(task, settings, steps_per_epoch)
-    clip = recipe.clip_norm
+    clip = settings.to_dict().get("gradient_clip_norm", recipe.clip_norm)  # a task may expose it as a setting
     if clip and num_replicas > 1:
         logger.warning(
             "Gradient clipping (%s) is off with %d replicas: Keras would clip each replica's gradients "

@@ -8,10 +8,8 @@ so Keras' loader finds them). The loader finds a run folder's predictor here fro
 
 Example:
 
->>> sorted(task_families())[:2]
-['causal-lm', 'image-classification']
->>> task_families()["translation"]
-'text'
+>>> task_families()["translation"], task_families()["image-classification"]
+('text', 'vision')
 """
 
 import importlib

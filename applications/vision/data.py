@@ -60,7 +60,7 @@ class ImageFolderError(DataFolderError):
 class CorruptImageError(ImageFolderError):
     """Images that cannot be read or decoded; `paths` lists them (and `reasons`)."""
 
-    def __init__(self, paths, reasons=None, hint="pass --skip-bad-files to leave them out"):
+    def __init__(self, paths, reasons=None, hint="Pass --skip-bad-files to leave them out."):
         self.paths = list(paths)
         self.reasons = list(reasons or [])
         shown = "; ".join(
@@ -333,7 +333,7 @@ def load_images(paths, image_size, channels, skip_bad_files=False):
             bad.append(os.fspath(path))
             reasons.append(error.reasons[0] if error.reasons else "")
     if bad and not skip_bad_files:
-        raise CorruptImageError(bad, reasons, hint="pass --skip-bad-files to predict the others")
+        raise CorruptImageError(bad, reasons, hint="Pass --skip-bad-files to predict the others.")
     for path, reason in zip(bad, reasons):
         logger.warning("Skipping the unreadable image %s (%s).", path, reason)
     if not images:

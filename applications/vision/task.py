@@ -44,6 +44,8 @@ class ImageClassificationTask(Task):
         # The task's own settings.
         image_size=None, patch_size=None, pooling="token", stochastic_depth_rate=0.0, head_dropout_rate=0.0,
         augment=False, flip=False, freeze_backbone=False,
+        # Python API only: gradient clipping (the recipe's norm) and shuffling (parity tests turn both off).
+        gradient_clip_norm=1.0, shuffle=True,
     )
     defaults_note = (
         "The defaults are tuned for small images (28-64 px) and a few thousand images on a CPU "
@@ -93,7 +95,7 @@ class ImageClassificationTask(Task):
             )
         train = training_pipeline(
             image_dataset(train_paths, train_labels, image_size, channels), global_batch,
-            augment=settings.augment, flip=settings.flip, seed=settings.seed,
+            augment=settings.augment, flip=settings.flip, seed=settings.seed, shuffle=settings.shuffle,
         )
         validation = None
         if validation_paths:
@@ -199,6 +201,6 @@ def init_backbone(init, image_size=None):
             if not found:
                 raise FlagError(f"--init {init}: the model holds no VisionTransformer backbone")
             backbone = found[0]
-    if image_size is not None and size_pair(tuple(image_size)) != backbone.image_size:
-        backbone = backbone.resized(tuple(image_size))
+    if image_size is not None and size_pair(_image_size(image_size)) != backbone.image_size:
+        backbone = backbone.resized(_image_size(image_size))
     return backbone

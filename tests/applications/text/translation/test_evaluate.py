@@ -2,7 +2,7 @@
 
 import pytest
 
-from applications.text.evaluate import score_translations
+from applications.text.translation.evaluate import score_translations
 
 
 def test_perfect_and_partial_scores():

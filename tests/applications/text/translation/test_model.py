@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from applications.text.model import build_translator_model, compile_translator_model
-from applications.text.sizes import model_config
+from applications.text.translation.model import build_translator_model
+from applications.text.translation.sizes import model_config
 
 
 def _model(**options):
@@ -50,7 +50,6 @@ def test_options_change_the_architecture():
 
 def test_keras_save_and_load_round_trip(tmp_path):
     model, config = _model()
-    compile_translator_model(model, config)
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.saving.load_model(path)  # safe_mode: no Lambda layers

@@ -4,7 +4,7 @@ import gzip
 
 import pytest
 
-from applications.text.data import PairFileError, make_dataset, read_pairs, split_pairs
+from applications.text.translation.data import PairFileError, make_dataset, read_pairs, split_pairs
 from applications.text.tokenizer import END_ID, PAD_ID, START_ID, SubwordTokenizer
 
 

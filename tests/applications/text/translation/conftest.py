@@ -34,7 +34,12 @@ def numbers_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def numbers_translator(numbers_dir):
-    from applications.text.translator import Translator
+def numbers_predictor(numbers_dir):
+    import applications
 
-    return Translator.load(numbers_dir)
+    return applications.load(numbers_dir)
+
+
+@pytest.fixture(scope="session")
+def numbers_translator(numbers_predictor):
+    return numbers_predictor.translator

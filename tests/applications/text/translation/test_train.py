@@ -21,11 +21,15 @@ def test_tiny_model_learns_number_phrases(numbers_dir, capsys):
 
 
 def test_run_writes_its_records(numbers_dir):
-    for name in ("model.keras", "tokenizer.model", "translator.json", "history.csv", "training_curve.png",
+    for name in ("model.keras", "tokenizer.model", "run.json", "history.csv", "training_curve.png",
                  "test.tsv", "checkpoints", "saved_model"):
         assert (numbers_dir / name).exists(), name
+    assert not (numbers_dir / "training.json").exists()  # finished: the in-progress marker is gone
     history = (numbers_dir / "history.csv").read_text().splitlines()
     assert len(history) == 16 and "val_loss" in history[0]  # header + 15 epochs, with validation
+    info = json.loads((numbers_dir / "run.json").read_text())
+    assert info["task"] == "translation" and info["model_config"]["num_layers"] == 1
+    assert info["training"]["epochs"] == 15 and info["metrics"]["val_bleu"] >= 0.0
 
 
 MIRRORED_SCRIPT = textwrap.dedent(
@@ -34,16 +38,22 @@ MIRRORED_SCRIPT = textwrap.dedent(
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from num2words import num2words
-    from applications.text.train import train_translator
-    pairs = [(num2words(i), num2words(i, lang="fr")) for i in range(64)]
+    from applications.text import translation
+    data = sys.argv[1] + "/pairs.tsv"
+    with open(data, "w") as handle:
+        handle.writelines(f"{num2words(i)}\\t{num2words(i, lang='fr')}\\n" for i in range(64))
     losses = {}
     for strategy, per_replica in (("default", 16), ("mirrored", 8)):
-        _, history = train_translator(
-            pairs, sys.argv[1] + "/" + strategy, size="tiny", num_layers=1, hidden_dim=32, num_heads=2,
+        out = sys.argv[1] + "/" + strategy
+        translation.train(
+            data=data, out=out, size="tiny", num_layers=1, hidden_dim=32, num_heads=2,
             intermediate_dim=64, epochs=3, batch_size=per_replica, max_length=16, vocabulary_size=100,
             dropout_rate=0.0, validation_fraction=0.0, strategy=strategy, verbose=0, seed=1,
         )
-        losses[strategy] = history.history["loss"]
+        with open(out + "/history.csv") as handle:
+            rows = handle.read().splitlines()
+        column = rows[0].split(",").index("loss")
+        losses[strategy] = [float(row.split(",")[column]) for row in rows[1:]]
     print(json.dumps(losses))
     """
 )
