@@ -153,6 +153,7 @@ def main(argv=None):
     except (KeyboardInterrupt, RunInterrupted) as error:
         if args.verbose:
             raise
+        sys.stderr.write("\n")  # a progress bar may be mid-line
         logger.error("%s", _stopped_message(error, args))
         return 143 if getattr(error, "signal_name", "") == "SIGTERM" else 130
     except (OSError, ValueError) as error:  # bad input: a file, a folder, a flag, a class

@@ -8,8 +8,9 @@
 
 Their `model.keras` files name the applications' classes under the package `keras_attn`
 (`keras_attn>ViTClassifier`); today those classes are registered under their own packages,
-so the old names are mapped to them for these files only (`legacy_custom_objects`). Each
-family's predictor reads its old layout in `from_legacy(folder, custom_objects)`.
+so `applications.skeleton.loading.load_keras_model` maps the old names to them
+(`legacy_custom_objects`) for every file it loads (a 0.1 `.keras` file passed on its own, or
+to `--init`, loads too). Each family's predictor reads its old layout in `from_legacy(folder)`.
 """
 
 import json

@@ -75,14 +75,20 @@ def model_class_name(path):
     return config.get("registered_name") or config.get("class_name")
 
 
-def _import_application_classes():
-    """Register every family's serialisable classes: each family's command registration names
-    the module that imports them (`CUSTOM_OBJECTS`), and importing it runs the decorators."""
+def _application_classes():
+    """Every family's serialisable classes, registered on import (each family's command
+    registration names the module that imports them, `CUSTOM_OBJECTS`), and the names
+    keras-attn 0.1 saved them under (`keras_attn>ViTClassifier`), so its files still load."""
     import importlib
 
+    from applications.skeleton.legacy import legacy_custom_objects
+
+    old_names = {}
     for module in registry.family_modules().values():
         if getattr(module, "CUSTOM_OBJECTS", None):
-            importlib.import_module(module.CUSTOM_OBJECTS)
+            classes = getattr(importlib.import_module(module.CUSTOM_OBJECTS), "CLASSES", ())
+            old_names.update(legacy_custom_objects(classes))
+    return old_names
 
 
 def load_keras_model(path, custom_objects=None, compile=False):
@@ -94,9 +100,9 @@ def load_keras_model(path, custom_objects=None, compile=False):
     check_keras_archive(path)
     import keras
 
-    _import_application_classes()
+    objects = dict(_application_classes(), **(custom_objects or {}))
     try:
-        return keras.saving.load_model(path, custom_objects=custom_objects, compile=compile, safe_mode=True)
+        return keras.saving.load_model(path, custom_objects=objects, compile=compile, safe_mode=True)
     except (TypeError, ValueError, KeyError, AttributeError, OSError) as error:
         raise ModelFileError(_explain_load_error(path, error)) from error
 

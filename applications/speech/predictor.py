@@ -29,11 +29,9 @@ class SpeechPredictor(Predictor):
     @classmethod
     def from_legacy(cls, folder):
         """A keras-attn 0.1 speech folder (`summary.json`, classes registered as `keras_attn>`)."""
-        from applications.skeleton.legacy import legacy_custom_objects
         from applications.skeleton.loading import load_keras_model
-        from applications.speech.custom_objects import CLASSES
 
-        model = load_keras_model(folder.model_path, custom_objects=legacy_custom_objects(CLASSES))
+        model = load_keras_model(folder.model_path)  # maps the 0.1 class names
         return cls(model, {"task": cls.task, "legacy": "keras-attn 0.1"}, folder)
 
     @property
@@ -61,7 +59,7 @@ class SpeechClassifierPredictor(SpeechPredictor):
     """Predictor of a `speech-classification` run."""
 
     task = CLASSIFY
-    model_classes = ("applications.speech>SpeechClassifier",)
+    model_classes = ("applications.speech>SpeechClassifier", "keras_attn>SpeechClassifier")
 
     @property
     def class_names(self):
@@ -98,7 +96,7 @@ class CTCPredictor(SpeechPredictor):
     """Predictor of a `speech-ctc` run."""
 
     task = CTC
-    model_classes = ("applications.speech>CTCRecognizer",)
+    model_classes = ("applications.speech>CTCRecognizer", "keras_attn>CTCRecognizer")
 
     def predict(self, clips, beam_width=None, batch_size=32, skip_bad_files=False):
         inputs, names = self.read_clips(clips, skip_bad_files)

@@ -36,7 +36,7 @@ class ImageClassifierPredictor(Predictor):
     """Predictor of an `image-classification` run (see the module doc)."""
 
     task = TASK_NAME
-    model_classes = ("applications.vision>ViTClassifier",)
+    model_classes = ("applications.vision>ViTClassifier", "keras_attn>ViTClassifier")
 
     @classmethod
     def from_model(cls, model):
@@ -46,11 +46,9 @@ class ImageClassifierPredictor(Predictor):
     @classmethod
     def from_legacy(cls, folder):
         """A keras-attn 0.1 vision folder (`train_config.json`, classes registered as `keras_attn>`)."""
-        from applications.skeleton.legacy import legacy_custom_objects
         from applications.skeleton.loading import load_keras_model
-        from applications.vision.custom_objects import CLASSES
 
-        model = load_keras_model(folder.model_path, custom_objects=legacy_custom_objects(CLASSES))
+        model = load_keras_model(folder.model_path)  # maps the 0.1 class names
         return cls(model, {"task": TASK_NAME, "legacy": "keras-attn 0.1"}, folder)
 
     @property
