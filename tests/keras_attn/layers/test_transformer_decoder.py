@@ -67,6 +67,7 @@ def test_generic_layer_checks_t5_options_and_position_bias():
         TransformerDecoder,
         dict(
             num_layers=2, num_heads=2, intermediate_dim=16, norm="rms_norm", use_bias=False, gated=True,
+            chunk_size=2,  # the bias block by block, under XLA and mixed_float16 too
             position_bias=RelativePositionBias(2, num_buckets=8, max_distance=16, bidirectional=False),
         ),
         {"decoder_sequence": TARGET, "encoder_sequence": SOURCE},
