@@ -130,17 +130,9 @@ class MultiHeadAttention(keras.layers.Layer):
             output_shape = output_shape[0]
         if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
             raise ValueError(f"`chunk_size` must be a positive int or None. Received: chunk_size={chunk_size}")
-        if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0):
-            raise ValueError(f"`scale` must be a positive number or None. Received: scale={scale}")
-        if rotary_max_wavelength is not None and (
-            isinstance(rotary_max_wavelength, bool)
-            or not isinstance(rotary_max_wavelength, (int, float))
-            or rotary_max_wavelength <= 0
-        ):
-            raise ValueError(
-                "`rotary_max_wavelength` must be a positive number or None. "
-                f"Received: rotary_max_wavelength={rotary_max_wavelength}"
-            )
+        for name, value in (("scale", scale), ("rotary_max_wavelength", rotary_max_wavelength)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+                raise ValueError(f"`{name}` must be a positive number or None. Received: {name}={value}")
         self.num_heads = num_heads
         self.key_dim = key_dim
         self.value_dim = value_dim

@@ -51,9 +51,9 @@ class RelativePositionBias(keras.layers.Layer):
     distances, logarithmic up to `max_distance`. It is added to the attention
     logits (T5 has no other position information). A stack that owns one
     (`TransformerEncoder(position_bias=...)`, `TransformerDecoder(...)`)
-    computes it once per call and hands the same bias to all its blocks;
-    with `chunk_size` it hands them `kernel_bias(...)`, which the chunked
-    kernel evaluates block by block, never forming the whole matrix.
+    makes one `kernel_bias(...)` per call and hands it to all its blocks:
+    dense attention computes the matrix once, chunked attention
+    (`chunk_size`) block by block, never forming the whole matrix.
 
     Args:
         num_heads: attention heads (one column of the table each).
@@ -125,6 +125,7 @@ class RelativePositionBias(keras.layers.Layer):
             name="embeddings",
             shape=(self.num_buckets, self.num_heads),
             initializer=self.embeddings_initializer,
+            autocast=False,  # the kernels add the bias in float32
         )
         self.built = True
 

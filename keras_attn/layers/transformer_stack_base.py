@@ -91,19 +91,19 @@ class TransformerStackBase(keras.layers.Layer):
             self.position_bias.build()
 
     def _stack_bias(self, query_length, key_length, query_start_index=0, attention_bias=None):
-        """This call's self-attention bias for every block: the position bias (computed
-        once) plus a call-time `attention_bias`.
+        """This call's self-attention bias for every block: the position bias plus a
+        call-time `attention_bias`.
 
-        With `chunk_size` and no call-time bias, the position bias stays a
-        `BucketedBias` that the chunked kernel computes block by block.
+        Alone, the position bias is one `BucketedBias` for all blocks: the dense
+        kernel computes it once (float32), the chunked one block by block.
         """
         if self.position_bias is None:
             return attention_bias
         bias = self.position_bias.kernel_bias(query_start_index)
-        if self.chunk_size is not None and attention_bias is None:
+        if attention_bias is None:
             return bias
         bias = bias.dense(query_length, key_length)  # (1, H, Tq, Tk)
-        return bias if attention_bias is None else bias + ops.cast(attention_bias, bias.dtype)
+        return bias + ops.cast(attention_bias, bias.dtype)
 
     def compute_mask(self, sequence, mask=None):
         return mask

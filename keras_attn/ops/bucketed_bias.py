@@ -8,6 +8,11 @@ kernel path materialises it (`dense`); the chunked path
 sums the table's gradient block by block (`table_gradient`), so the
 `(query_length, key_length)` matrix never exists at long lengths.
 
+A stack makes one per call and hands the same object to all its blocks: the
+dense bias is then computed once (`dense` keeps it per static shape) and stays
+float32 under mixed precision (a plain tensor bias passed to a layer is cast
+to the compute dtype like any input).
+
 `keras_attn.layers.RelativePositionBias` (T5) makes one with its learned
 table; any bucketing of relative positions works the same way.
 """
@@ -44,6 +49,7 @@ class BucketedBias:
         self.table = table
         self.bucket_fn = bucket_fn
         self.query_start_index = query_start_index
+        self._dense = {}  # (query_length, key_length) -> the whole bias, for static lengths
 
     @property
     def num_heads(self):
@@ -72,5 +78,13 @@ class BucketedBias:
         return gradient
 
     def dense(self, query_length, key_length):
-        """The whole float32 `(1, heads, query_length, key_length)` bias (the dense kernel path)."""
-        return self.block(self.table, 0, query_length, 0, key_length)
+        """The whole float32 `(1, heads, query_length, key_length)` bias (the dense kernel path).
+
+        Computed once per static `(query_length, key_length)`; every later
+        call (the next blocks of a stack) returns the same tensor.
+        """
+        if not (isinstance(query_length, int) and isinstance(key_length, int)):
+            return self.block(self.table, 0, query_length, 0, key_length)  # dynamic lengths
+        if (query_length, key_length) not in self._dense:
+            self._dense[query_length, key_length] = self.block(self.table, 0, query_length, 0, key_length)
+        return self._dense[query_length, key_length]
