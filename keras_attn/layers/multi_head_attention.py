@@ -14,6 +14,12 @@ def _clone(initializer):
     return initializer.__class__.from_config(initializer.get_config())
 
 
+def check_positive_or_none(name, value):
+    """Raise `ValueError` unless `value` is `None` or a positive number (`scale`, `rotary_max_wavelength`)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+        raise ValueError(f"`{name}` must be a positive number or None. Received: {name}={value}")
+
+
 @keras.saving.register_keras_serializable(package="keras_attn")
 class MultiHeadAttention(keras.layers.Layer):
     """Multi-head attention, weight-compatible with `keras.layers.MultiHeadAttention`.
@@ -130,9 +136,8 @@ class MultiHeadAttention(keras.layers.Layer):
             output_shape = output_shape[0]
         if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
             raise ValueError(f"`chunk_size` must be a positive int or None. Received: chunk_size={chunk_size}")
-        for name, value in (("scale", scale), ("rotary_max_wavelength", rotary_max_wavelength)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-                raise ValueError(f"`{name}` must be a positive number or None. Received: {name}={value}")
+        check_positive_or_none("scale", scale)
+        check_positive_or_none("rotary_max_wavelength", rotary_max_wavelength)
         self.num_heads = num_heads
         self.key_dim = key_dim
         self.value_dim = value_dim

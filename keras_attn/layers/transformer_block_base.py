@@ -16,6 +16,7 @@ import keras
 from keras_attn.layers.feed_forward import FeedForward
 from keras_attn.layers.feed_forward import get_activation
 from keras_attn.layers.multi_head_attention import MultiHeadAttention
+from keras_attn.layers.multi_head_attention import check_positive_or_none
 from keras_attn.layers.stochastic_depth import StochasticDepth
 
 NORMS = ("layer_norm", "rms_norm")
@@ -49,7 +50,7 @@ class TransformerBlockBase(keras.layers.Layer):
         activation: feed-forward activation.
         norm_first: pre-norm when True (ViT, Whisper, GPT-2), post-norm when
             False (the original Transformer).
-        layer_norm_epsilon: epsilon of the layer norms.
+        layer_norm_epsilon: epsilon of the norms (layer or RMS).
         attention_dropout_rate: dropout on the attention weights.
         stochastic_depth_rate: probability of dropping each residual branch
             for a whole example during training (drop path).
@@ -109,6 +110,8 @@ class TransformerBlockBase(keras.layers.Layer):
         if norm not in NORMS:
             raise ValueError(f"`norm` must be one of {NORMS}. Received: norm={norm}")
         get_activation(activation)  # raises ValueError for an unknown activation
+        check_positive_or_none("rotary_max_wavelength", rotary_max_wavelength)
+        check_positive_or_none("attention_scale", attention_scale)
         self.num_heads = num_heads
         self.intermediate_dim = intermediate_dim
         self.dropout_rate = dropout_rate

@@ -154,6 +154,8 @@ def test_return_attention_scores_and_bias():
     [
         (dict(norm="batch_norm"), "norm"),
         (dict(activation="no_such_activation"), "activation"),
+        (dict(rotary_max_wavelength=0), "rotary_max_wavelength"),
+        (dict(attention_scale=-1.0), "attention_scale"),
     ],
 )
 def test_bad_new_arguments(kwargs, message):
