@@ -3,7 +3,7 @@
 With internet access, a user starts from a preset:
 
     import keras_hub
-    hub = keras_hub.models.T5Backbone.from_preset("t5_small_multi")
+    hub = keras_hub.models.T5Backbone.from_preset("t5_small_multi")  # or "t5_1.1_small"
     model = from_keras_hub_t5(hub)
     outputs = model({"encoder_token_ids": ..., "encoder_padding_mask": ...,
                      "decoder_token_ids": ..., "decoder_padding_mask": ...})
