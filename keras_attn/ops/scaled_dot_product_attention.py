@@ -23,6 +23,7 @@ from keras import ops
 from keras import random
 
 from keras_attn import masking
+from keras_attn.ops.bucketed_bias import BucketedBias
 from keras_attn.ops.chunked_attention import chunked_attention
 from keras_attn.ops.softmax_attention import softmax_attention
 from keras_attn.ops.xla_context import compiling_with_xla
@@ -72,7 +73,14 @@ def _validate(query, key, value, mask, bias, chunk_size, dropout_rate):
         )
     target = (query.shape[0], query.shape[2], query.shape[1], key.shape[1])
     masking.check_broadcastable(mask, target, "mask")
-    masking.check_broadcastable(bias, target, "bias")
+    if isinstance(bias, BucketedBias):
+        if bias.num_heads not in (1, query.shape[2]):
+            raise ValueError(
+                "A `BucketedBias` table needs one column per query head (or one for all). "
+                f"Received: table.shape={tuple(bias.table.shape)}, query.shape={tuple(query.shape)}"
+            )
+    else:
+        masking.check_broadcastable(bias, target, "bias")
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
         raise ValueError(f"`chunk_size` must be a positive int or None. Received: chunk_size={chunk_size}")
     if not 0.0 <= dropout_rate < 1.0:
@@ -251,7 +259,10 @@ def scaled_dot_product_attention(
         value: `(batch, key_length, kv_heads, value_dim)`.
         mask: boolean, broadcastable (numpy rules) to
             `(batch, heads, query_length, key_length)`; `True` = may attend.
-        bias: float, broadcastable like `mask`, added to the logits.
+        bias: float, broadcastable like `mask`, added to the logits; or a
+            `keras_attn.ops.bucketed_bias.BucketedBias` (a relative-position
+            table), which the chunked path computes block by block and the
+            dense path materialises once.
         is_causal: query `i` attends keys `j <= i + key_length - query_length`
             (queries aligned to the end of the keys, as in cached decoding).
         scale: logit scale; default `1 / sqrt(head_dim)`.
@@ -290,7 +301,9 @@ def scaled_dot_product_attention(
     key = _repeat_kv_heads(key, num_heads)
     value = _repeat_kv_heads(value, num_heads)
     mask = _as_4d(mask)
-    bias = _as_4d(bias)
+    if isinstance(bias, BucketedBias) and chunk_size is None:
+        bias = bias.dense(ops.shape(query)[1], ops.shape(key)[1])
+    bias = bias if isinstance(bias, BucketedBias) else _as_4d(bias)
     if mask is not None:
         mask = ops.cast(mask, "bool")
 
