@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_attn import masking
 from keras_attn.ops import scaled_dot_product_attention
+from keras_attn.ops.attention_route import validate_implementation
 
 
 def _clone(initializer):
@@ -37,6 +38,10 @@ class MultiHeadAttention(keras.layers.Layer):
             many positions (see `keras_attn.ops.scaled_dot_product_attention`).
         kernel_initializer, bias_initializer: initializers of the projections.
         seed: int seed for attention dropout.
+        implementation: `"auto"` (default), `"fused"` or `"blocked"`: which
+            attention kernel runs (see `keras_attn.ops.scaled_dot_product_attention`);
+            `"auto"` takes the backend's fused kernel on GPU and TPU and the
+            CPU-tuned kernels on CPU.
 
     Call arguments:
         query: `(batch, target_length, query_dim)`.
@@ -89,6 +94,7 @@ class MultiHeadAttention(keras.layers.Layer):
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
         seed=None,
+        implementation="auto",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -113,6 +119,7 @@ class MultiHeadAttention(keras.layers.Layer):
             output_shape = output_shape[0]
         if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
             raise ValueError(f"`chunk_size` must be a positive int or None. Received: chunk_size={chunk_size}")
+        validate_implementation(implementation)
         self.num_heads = num_heads
         self.key_dim = key_dim
         self.value_dim = value_dim
@@ -124,6 +131,7 @@ class MultiHeadAttention(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.seed = seed
+        self.implementation = implementation
         self.supports_masking = True
         self._kv_heads = kv_heads
         self._value_dim = value_dim or key_dim
@@ -237,6 +245,7 @@ class MultiHeadAttention(keras.layers.Layer):
             seed=self.seed_generator,
             chunk_size=self.chunk_size,
             return_weights=return_attention_scores,
+            implementation=self.implementation,
         )
         if return_attention_scores:
             attended, scores = attended
@@ -270,6 +279,7 @@ class MultiHeadAttention(keras.layers.Layer):
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer),
                 "seed": self.seed,
+                "implementation": self.implementation,
             }
         )
         return config
