@@ -69,11 +69,13 @@ class Call(typing.NamedTuple):
 
 class Route(typing.NamedTuple):
     """`kernel`, and its settings: `flash` (the fused call's `flash_attention`),
-    `block` (the query block size of `"query_blocks"`)."""
+    `block` (the query block size of `"query_blocks"`), `dtype` (the dtype the
+    fused call computes in, when not the inputs')."""
 
     kernel: str  # "fused" | "query_blocks" | "one_pass" | "weights" | "chunked"
     flash: typing.Optional[bool] = None
     block: typing.Optional[int] = None
+    dtype: typing.Optional[str] = None
 
 
 def validate_implementation(implementation):
@@ -163,6 +165,13 @@ def flash_supported(call, backend, device):
     return True
 
 
+def _fused(call, backend, device, flash):
+    # JAX's XLA attention asks dot_general for float16 x float16 -> float32
+    # products, which only GPUs run: elsewhere it computes in float32.
+    upcast = backend == "jax" and call.dtype == "float16" and device != "gpu"
+    return Route("fused", flash=flash, dtype="float32" if upcast else None)
+
+
 def choose_route(implementation, call, *, backend, device, xla=False, flash_hardware=True):
     """The `Route` of `call`.
 
@@ -179,9 +188,9 @@ def choose_route(implementation, call, *, backend, device, xla=False, flash_hard
 
     >>> call = Call("bfloat16", head_dim=64, value_dim=64, query_length=1024, key_length=1024, is_causal=True)
     >>> choose_route("auto", call, backend="jax", device="gpu")
-    Route(kernel='fused', flash=True, block=None)
+    Route(kernel='fused', flash=True, block=None, dtype=None)
     >>> choose_route("auto", call, backend="jax", device="cpu", xla=True)
-    Route(kernel='query_blocks', flash=None, block=64)
+    Route(kernel='query_blocks', flash=None, block=64, dtype=None)
     """
     validate_implementation(implementation)
     if implementation == "blocked" or (implementation == "auto" and device == "cpu"):
@@ -196,13 +205,13 @@ def choose_route(implementation, call, *, backend, device, xla=False, flash_hard
                 "Use implementation='auto' or 'blocked'. Received: implementation='fused', "
                 f"return_weights={call.return_weights}, dropout in training={call.dropout}"
             )
-        return Route("fused", flash=flash)
+        return _fused(call, backend, device, flash)
     if call.chunk_size is not None and (call.dropout or flash is not True):
         # Memory linear in length: a flash kernel, or the library's chunks.
         return Route("chunked")
     if reason is not None:
         return _library_route(call, xla, cpu_tuned=False)
-    return Route("fused", flash=flash)
+    return _fused(call, backend, device, flash)
 
 
 def _kind(platform):

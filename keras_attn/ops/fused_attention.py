@@ -51,7 +51,7 @@ def _span_scores(tensor, query, key):
     return ops.broadcast_to(tensor, shape)
 
 
-def fused_attention(query, key, value, *, mask, bias, is_causal, scale, flash):
+def fused_attention(query, key, value, *, mask, bias, is_causal, scale, flash, dtype=None):
     """`keras.ops.dot_product_attention` with keras_attn's contract.
 
     Args:
@@ -63,12 +63,15 @@ def fused_attention(query, key, value, *, mask, bias, is_causal, scale, flash):
         scale: the logit scale (a float).
         flash: the `flash_attention` argument of keras' call (`True`, `False`
             or `None`).
+        dtype: the dtype keras' call computes in; default: the inputs'.
 
     Returns:
         `(B, Tq, H, Dv)` in `value`'s dtype.
     """
     backend = keras.backend.backend()
     out_dtype = value.dtype
+    if dtype is not None:
+        query, key, value = (ops.cast(x, dtype) for x in (query, key, value))
     if backend != "jax":
         key, value = _repeat_heads(key, query.shape[2]), _repeat_heads(value, query.shape[2])
     q_len, k_len = _static_dim(query, 1), _static_dim(key, 1)
@@ -85,6 +88,9 @@ def fused_attention(query, key, value, *, mask, bias, is_causal, scale, flash):
         query, key, value, bias=bias, mask=kernel_mask, scale=scale, is_causal=keras_causal, flash_attention=flash
     )  # (B, Tq, H, Dv)
     if mask is not None:
-        has_key = ops.transpose(ops.any(mask, axis=-1, keepdims=True), (0, 2, 1, 3))  # (B|1, Tq, H|1, 1)
+        seen = mask
+        if keras_causal:  # a row's only allowed keys may lie above the diagonal
+            seen = masking.merge_masks(mask, masking.causal_mask(ops.shape(query)[1], ops.shape(key)[1])[None, None])
+        has_key = ops.transpose(ops.any(seen, axis=-1, keepdims=True), (0, 2, 1, 3))  # (B|1, Tq, H|1, 1)
         out = ops.where(has_key, out, ops.zeros_like(out))
     return ops.cast(out, out_dtype)

@@ -293,7 +293,7 @@ def scaled_dot_product_attention(
     )
     if chosen.kernel == "fused":
         return fused_attention(query, key, value, mask=mask, bias=bias, is_causal=is_causal, scale=scale,
-                               flash=chosen.flash)
+                               flash=chosen.flash, dtype=chosen.dtype)
     key = _repeat_kv_heads(key, num_heads)
     value = _repeat_kv_heads(value, num_heads)
 
