@@ -249,8 +249,11 @@ def device_kind(tensor=None):
 def _jax_device_kind(tensor):
     import jax  # noqa: PLC0415 (lazy: JAX backend only)
 
-    if isinstance(tensor, jax.Array) and not isinstance(tensor, jax.core.Tracer):
-        return _kind(next(iter(tensor.devices())).platform)
+    if isinstance(tensor, jax.Array):
+        try:
+            return _kind(next(iter(tensor.devices())).platform)
+        except Exception:  # noqa: BLE001, S110 (a tracer inside jit has no device yet)
+            pass
     default = jax.config.jax_default_device
     if default is not None:
         return _kind(getattr(default, "platform", default))
