@@ -3,7 +3,7 @@
 Each forced kernel ("fused": keras' dot_product_attention, here JAX's XLA one
 pass; "blocked": the library's CPU kernels) against the dense path that
 returns the weights, under jax.jit: outputs and gradients with masks, causal
-alignment, empty rows, grouped-query heads, half precision. Then: the CPU
+alignment, empty rows, grouped-query heads, half precision, a bias. Then: the CPU
 route is the CPU-tuned one, and TensorFlow was never imported.
 """
 
@@ -67,6 +67,23 @@ for case in CASES:
                 assert np.all(got[:, : case["tq"] - case["tk"]] == 0.0)
             if case["mask"]:
                 assert np.all(got[0, 1] == 0.0)
+
+# A differentiated bias, broadcast over batch and queries.
+q, k, v = (jnp.asarray(rng.normal(size=(2, 5 if i == 0 else 9, 4, 8)), "float32") for i in range(3))
+bias = jnp.asarray(rng.normal(size=(1, 4, 1, 9)), "float32")
+
+
+def bias_loss(q, k, v, bias, implementation):
+    out = sdpa(q, k, v, bias=bias, return_weights=implementation is None, implementation=implementation or "auto")
+    out = out[0] if implementation is None else out
+    return (out * WEIGHTS).sum()
+
+
+bias_grad = jax.jit(jax.grad(bias_loss, argnums=(0, 1, 2, 3)), static_argnums=4)
+want_grads = bias_grad(q, k, v, bias, None)
+for implementation in ("fused", "blocked"):
+    for g, w in zip(bias_grad(q, k, v, bias, implementation), want_grads):
+        np.testing.assert_allclose(g, w, atol=1e-4, err_msg=f"bias {implementation}")
 
 # The route this process takes: CPU, so the CPU-tuned kernels under XLA.
 q = jnp.zeros((1, 300, 2, 8))
