@@ -1,11 +1,15 @@
 """Packaging for keras-attn: the `keras_attn` library, the `applications` built on
 it, and the `keras-attn` command."""
 
+import re
+
 from setuptools import find_packages, setup
+
+VERSION = re.search(r'__version__ = "([^"]+)"', open("keras_attn/version.py", encoding="utf-8").read()).group(1)
 
 setup(
     name="keras-attn",
-    version="0.1.0",
+    version=VERSION,
     description="Attention layers, Transformer blocks and applications for Keras 3.",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",

@@ -8,4 +8,4 @@ from keras_attn import ops
 from keras_attn import layers
 from keras_attn import generation
 
-__version__ = "0.1.0"
+from keras_attn.version import __version__

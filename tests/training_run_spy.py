@@ -1,7 +1,7 @@
-"""Which `jit_compile` a `keras-attn <domain> train` command hands to `TrainingRun`.
+"""Which `jit_compile` a `keras-attn <family> train` command hands to `TrainingRun`.
 
-The spy replaces `TrainingRun` in the command's train module and stops the
-command there, so no model is built or trained.
+The spy replaces `keras_attn.training.TrainingRun` (which the skeleton's training entry
+imports when it runs) and stops the command there, so no data is read and no model is built.
 """
 
 import pytest
@@ -13,15 +13,17 @@ class StopBeforeTraining(Exception):
     """Raised by the spy in place of building the training run."""
 
 
-def jit_compile_of_train_command(monkeypatch, train_module, argv):
+def jit_compile_of_train_command(monkeypatch, argv):
     """`[jit_compile without --no-xla, jit_compile with --no-xla]` for `argv`."""
+    import keras_attn.training
+
     seen = []
 
     def training_run(*args, **kwargs):
         seen.append(kwargs.get("jit_compile", "auto"))
         raise StopBeforeTraining
 
-    monkeypatch.setattr(train_module, "TrainingRun", training_run)
+    monkeypatch.setattr(keras_attn.training, "TrainingRun", training_run)
     for extra in ([], ["--no-xla"]):
         with pytest.raises(StopBeforeTraining):
             main([*argv, *extra])

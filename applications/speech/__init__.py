@@ -1,17 +1,51 @@
-"""Speech application: keyword classification and CTC recognition from audio clips.
+"""Speech: keyword classification and CTC recognition from audio clips (`keras-attn speech`).
 
-Built from `keras_attn` (front end, masks, encoder blocks, training); see
-`tutorials/04_speech.ipynb` and `keras-attn speech --help`.
+    from applications import speech
+    speech.train(data="clips/", out="runs/kw")               # classify: one subfolder per word
+    speech.train(data="train.tsv", out="runs/asr")           # ctc: a manifest path<TAB>transcript
+    predictor = applications.load("runs/kw")
+
+Built from `keras_attn` (front end, masks, encoder blocks, training). The family's parts:
+`data` (clips -> arrays and tf.data), the models (`speech_encoder`, `classifier`,
+`ctc_recognizer`), `task` (the recipes), `predictor`, `export` and `commands`. Importing this
+package imports no TensorFlow; the names below load on first use.
 """
 
-from applications.speech.classifier import SpeechClassifier
-from applications.speech.character_vocabulary import CharacterVocabulary, OutOfVocabularyError
-from applications.speech.convolutional_subsampling import ConvolutionalSubsampling
-from applications.speech.ctc import CTCHead, CTCLoss, ctc_beam_decode, ctc_greedy_decode
-from applications.speech.ctc_recognizer import CTCRecognizer
-from applications.speech.error_rates import character_error_rate, edit_distance, word_error_rate
-from applications.speech.keras_hub_conversion import from_keras_hub_whisper
-from applications.speech.masked_mean_pooling import MaskedMeanPooling
-from applications.speech.sizes import SIZES, speech_encoder_config
-from applications.speech.speech_encoder import SpeechEncoder
-from applications.speech.whisper_sinusoids import WhisperSinusoids
+import importlib
+
+_EXPORTS = {
+    "SpeechClassifier": "applications.speech.classifier",
+    "CharacterVocabulary": "applications.speech.character_vocabulary",
+    "OutOfVocabularyError": "applications.speech.character_vocabulary",
+    "ConvolutionalSubsampling": "applications.speech.convolutional_subsampling",
+    "CTCHead": "applications.speech.ctc",
+    "CTCLoss": "applications.speech.ctc",
+    "ctc_beam_decode": "applications.speech.ctc",
+    "ctc_greedy_decode": "applications.speech.ctc",
+    "CTCRecognizer": "applications.speech.ctc_recognizer",
+    "character_error_rate": "applications.speech.error_rates",
+    "edit_distance": "applications.speech.error_rates",
+    "word_error_rate": "applications.speech.error_rates",
+    "from_keras_hub_whisper": "applications.speech.keras_hub_conversion",
+    "MaskedMeanPooling": "applications.speech.masked_mean_pooling",
+    "SIZES": "applications.speech.sizes",
+    "SpeechEncoder": "applications.speech.speech_encoder",
+    "WhisperSinusoids": "applications.speech.whisper_sinusoids",
+}
+
+
+def train(task=None, **settings):
+    """Train a speech model: `speech.train(data=..., out=..., task="classify"|"ctc", ...)`; the
+    keywords are the flags of `keras-attn speech train`. Returns the summary."""
+    from applications.skeleton.settings import resolve_settings
+    from applications.skeleton.training import train as train_task
+    from applications.speech.task import task_for
+
+    recipe = task_for(settings.get("data"), task)
+    return train_task(recipe, resolve_settings(recipe, **settings), command_line=["applications.speech.train"])
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'applications.speech' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

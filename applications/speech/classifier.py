@@ -4,10 +4,10 @@ import keras
 
 from applications.speech.audio_inputs import default_front_end, encode_audio
 from applications.speech.masked_mean_pooling import MaskedMeanPooling
-from applications.speech.model_io import deserialize_sublayers
+from applications.speech.sublayers import deserialize_sublayers
 
 
-@keras.saving.register_keras_serializable(package="keras_attn")
+@keras.saving.register_keras_serializable(package="applications.speech")
 class SpeechClassifier(keras.Model):
     """Audio clip -> class probabilities: log-mel, `SpeechEncoder`, masked mean, softmax.
 

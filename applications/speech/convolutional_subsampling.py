@@ -8,7 +8,7 @@ from keras_attn import masking
 STRIDE = 2  # 100 frames/s of 10 ms log-mels -> 50 encoder steps/s
 
 
-@keras.saving.register_keras_serializable(package="keras_attn")
+@keras.saving.register_keras_serializable(package="applications.speech")
 class ConvolutionalSubsampling(keras.layers.Layer):
     """`conv(k=3, pad 1) -> GELU -> conv(k=3, stride 2, pad 1) -> GELU`, mask-aware.
 

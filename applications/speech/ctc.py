@@ -23,7 +23,7 @@ from applications.speech.character_vocabulary import BLANK_ID
 _CERTAIN = -1e4  # log-probability of the impossible classes on a padded step (exp underflows to 0)
 
 
-@keras.saving.register_keras_serializable(package="keras_attn")
+@keras.saving.register_keras_serializable(package="applications.speech")
 class CTCHead(keras.layers.Layer):
     """Per-step CTC log-probabilities; padded steps are certain blanks.
 
@@ -95,7 +95,7 @@ class CTCHead(keras.layers.Layer):
         return config
 
 
-@keras.saving.register_keras_serializable(package="keras_attn")
+@keras.saving.register_keras_serializable(package="applications.speech")
 class CTCLoss(keras.losses.Loss):
     """CTC loss of `(batch, steps, classes)` log-probabilities against padded labels.
 

@@ -5,10 +5,10 @@ import keras
 from applications.speech.audio_inputs import default_front_end, encode_audio
 from applications.speech.character_vocabulary import DEFAULT_CHARACTERS, CharacterVocabulary
 from applications.speech.ctc import CTCHead, ctc_beam_decode, ctc_greedy_decode
-from applications.speech.model_io import deserialize_sublayers
+from applications.speech.sublayers import deserialize_sublayers
 
 
-@keras.saving.register_keras_serializable(package="keras_attn")
+@keras.saving.register_keras_serializable(package="applications.speech")
 class CTCRecognizer(keras.Model):
     """Audio clip -> per-step character log-probabilities, trained with `CTCLoss`.
 

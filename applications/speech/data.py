@@ -28,13 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
+from applications.skeleton.errors import UserError
+
 SAMPLE_RATE = 16000
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".au", ".w64", ".caf")
 
 logger = logging.getLogger(__name__)
 
 
-class AudioFileError(ValueError):
+class AudioFileError(UserError):
     """An audio file is missing, unreadable, corrupt or empty; the message names it."""
 
     def __init__(self, path, reason):
@@ -108,26 +110,13 @@ def pad_clips(clips, max_samples):
 
 
 def list_class_folders(folder):
-    """`(paths, labels, class_names)` of a folder holding one subfolder of clips per class."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ValueError(f"Not a folder of class subfolders: {os.fspath(folder)!r}")
-    class_names = sorted(entry.name for entry in folder.iterdir() if entry.is_dir() and not entry.name.startswith("."))
-    if len(class_names) < 2:
-        raise ValueError(
-            f"{os.fspath(folder)!r} must hold one subfolder of clips per class (at least 2). "
-            f"Received: {class_names}"
-        )
-    paths, labels = [], []
-    for label, name in enumerate(class_names):
-        files = sorted(
-            path for path in (folder / name).iterdir() if path.is_file() and path.suffix.lower() in AUDIO_EXTENSIONS
-        )
-        paths.extend(files)
-        labels.extend([label] * len(files))
-    if not paths:
-        raise ValueError(f"No audio files ({', '.join(AUDIO_EXTENSIONS)}) under {os.fspath(folder)!r}.")
-    return paths, np.asarray(labels, "int32"), class_names
+    """`(paths, labels, class_names)` of a folder holding one subfolder of clips per class (at
+    least two), scanned by `applications.skeleton.files.list_class_folders` (no link cycles,
+    no clip counted twice)."""
+    from applications.skeleton.files import list_class_folders as scan
+
+    class_names, paths, labels = scan(folder, AUDIO_EXTENSIONS, "audio clips")
+    return [Path(path) for path in paths], np.asarray(labels, "int32"), class_names
 
 
 def read_manifest(manifest):

@@ -6,7 +6,7 @@ from keras import ops
 from keras_attn import masking
 
 
-@keras.saving.register_keras_serializable(package="keras_attn")
+@keras.saving.register_keras_serializable(package="applications.speech")
 class MaskedMeanPooling(keras.layers.Layer):
     """Average `(batch, steps, width)` over the steps its padding mask marks real.
 

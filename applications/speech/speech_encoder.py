@@ -8,7 +8,7 @@ from keras_attn import masking
 from keras_attn.layers import PositionEmbedding, TransformerEncoder
 
 
-@keras.saving.register_keras_serializable(package="keras_attn")
+@keras.saving.register_keras_serializable(package="applications.speech")
 class SpeechEncoder(keras.layers.Layer):
     """Transformer encoder over log-mel features, shaped like Whisper's.
 

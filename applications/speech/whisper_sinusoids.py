@@ -24,7 +24,7 @@ def whisper_sinusoids(length, channels, max_timescale=10000):
     return np.concatenate([np.sin(angles), np.cos(angles)], axis=1).astype("float32")
 
 
-@keras.saving.register_keras_serializable(package="keras_attn")
+@keras.saving.register_keras_serializable(package="applications.speech")
 class WhisperSinusoids(keras.initializers.Initializer):
     """Initializes a `(length, channels)` position table with `whisper_sinusoids`.
 

@@ -1,14 +1,11 @@
-"""`ViTClassifier`: a `VisionTransformer` with a linear classification head,
-and `load_backbone` to start a new task from a saved model."""
-
-import os
+"""`ViTClassifier`: a `VisionTransformer` with a linear classification head."""
 
 import keras
 
-from applications.vision.vision_transformer import VisionTransformer, size_pair
+from applications.vision.vision_transformer import VisionTransformer
 
 
-@keras.saving.register_keras_serializable(package="keras_attn")
+@keras.saving.register_keras_serializable(package="applications.vision")
 class ViTClassifier(keras.Model):
     """Image classifier: backbone features -> dropout -> dense logits.
 
@@ -84,43 +81,3 @@ class ViTClassifier(keras.Model):
         if isinstance(config["backbone"], dict):
             config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
         return cls(**config)
-
-
-def model_path(path):
-    """`path` itself if it is a file, else `path/model.keras` (a training out folder)."""
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        path = os.path.join(path, "model.keras")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No saved model at {path} (pass a .keras file or a training out folder).")
-    return path
-
-
-def load_classifier(path):
-    """Load a `ViTClassifier` saved by `keras-attn vision train` (a `.keras`
-    file or the out folder holding `model.keras`)."""
-    model = keras.saving.load_model(model_path(path), safe_mode=True, compile=False)
-    if not isinstance(model, ViTClassifier):
-        raise ValueError(f"{path} holds a {type(model).__name__}, not a ViTClassifier.")
-    return model
-
-
-def load_backbone(path, image_size=None):
-    """The `VisionTransformer` of a saved model, for a new task.
-
-    Args:
-        path: a `.keras` file (or out folder) holding a `ViTClassifier` or
-            any model with a `VisionTransformer` layer.
-        image_size: move the backbone to this resolution (position
-            embeddings interpolated); `None` keeps its own.
-    """
-    model = keras.saving.load_model(model_path(path), safe_mode=True, compile=False)
-    backbone = getattr(model, "backbone", None)
-    if not isinstance(backbone, VisionTransformer):
-        found = [layer for layer in model.layers if isinstance(layer, VisionTransformer)]
-        if not found:
-            raise ValueError(f"{path} holds no VisionTransformer backbone.")
-        backbone = found[0]
-    if image_size is not None and size_pair(image_size) != backbone.image_size:
-        backbone = backbone.resized(image_size)
-    return backbone

@@ -7,9 +7,8 @@ identity for the residual connection and renormalised, and the blocks'
 matrices are multiplied. The class token's row (or, for a GAP model, the mean
 row) over the patches is the heatmap.
 
-The blocks do not return their attention; this module asks each block's own
-`self_attention_layer` for its weights on the block's normalised input
-(what the block itself feeds it), so no attention is reimplemented here.
+The encoder stack returns every block's attention weights
+(`return_attention_scores=True`), so no attention is reimplemented here.
 """
 
 import os
@@ -18,22 +17,14 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from applications.vision.classifier import ViTClassifier, load_classifier
-from applications.vision.data import load_image
-from applications.vision.data import normalize
-from applications.vision.predict import softmax
+from applications.vision.data import normalize, read_image
 
 
 def attention_maps(backbone, images):
-    """Every block's attention weights, `[(batch, heads, tokens, tokens), ...]`."""
-    x = backbone.embed(images, training=False)  # (B, T, D)
-    maps = []
-    for block in backbone.encoder.blocks:
-        normed = block.self_attention_norm(x) if block.norm_first else x
-        _, weights = block.self_attention_layer(normed, normed, return_attention_scores=True, training=False)
-        maps.append(np.asarray(ops.convert_to_numpy(weights), np.float64))  # (B, N, T, T)
-        x = block(x, training=False)
-    return maps
+    """Every block's attention weights, `[(batch, heads, tokens, tokens), ...]` (the encoder
+    stack returns them with `return_attention_scores=True`)."""
+    _, maps = backbone.encoder(backbone.embed(images, training=False), return_attention_scores=True, training=False)
+    return [np.asarray(ops.convert_to_numpy(weights), np.float64) for weights in maps]  # (B, N, T, T) each
 
 
 def attention_rollout(backbone, images, head_fusion="mean"):
@@ -102,7 +93,7 @@ def explain(model, image_path, out_path=None, head_fusion="mean"):
     """Predict one image and save its attention-rollout heatmap.
 
     Args:
-        model: a `ViTClassifier` or the path of a saved one.
+        model: a `ViTClassifier`.
         image_path: the image file.
         out_path: the PNG to write; defaults to `<image name>_rollout.png`
             in the current folder.
@@ -111,11 +102,11 @@ def explain(model, image_path, out_path=None, head_fusion="mean"):
         dict with `input`, `label`, `probability`, `heatmap` (the PNG path)
         and `relevance` (the `(rows, cols)` map as nested lists).
     """
-    if not isinstance(model, ViTClassifier):
-        model = load_classifier(model)
+    from applications.vision.predictor import softmax
+
     backbone = model.backbone
-    raw = load_image(image_path, backbone.image_size, backbone.num_channels)  # (H, W, C) in [0, 255]
-    images = np.asarray(normalize(raw[None]))
+    raw = read_image(image_path, backbone.image_size, backbone.num_channels)  # (H, W, C) in [0, 255]
+    images = np.asarray(normalize(raw[None]), np.float32)
     probabilities = softmax(model.predict(images, verbose=0))[0]
     best = int(np.argmax(probabilities))
     relevance = attention_rollout(backbone, images, head_fusion=head_fusion)[0]

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from applications.vision.sizes import decode_size
+from applications.vision.sizes import auto_patch_size, decode_size
 from keras_attn.layers import PositionEmbedding, TransformerEncoder
 
 _POOLINGS = ("token", "gap")
@@ -21,7 +21,7 @@ def size_pair(value, name="image_size"):
     return tuple(pair)
 
 
-@keras.saving.register_keras_serializable(package="keras_attn")
+@keras.saving.register_keras_serializable(package="applications.vision")
 class VisionTransformer(keras.layers.Layer):
     """Vision Transformer backbone (Dosovitskiy et al. 2021).
 
@@ -166,7 +166,8 @@ class VisionTransformer(keras.layers.Layer):
 
     @classmethod
     def from_size(cls, size, image_size, num_channels=3, **kwargs):
-        """A backbone of a named size ("S/16", see `sizes.py`).
+        """A backbone of a named size ("S/16", or "nano" with a patch fitted to `image_size`;
+        see `sizes.py`).
 
         `hidden_dim`, `num_layers`, `num_heads`, `intermediate_dim` and
         `patch_size` in `kwargs` override the named ones (`None` keeps them);
@@ -177,7 +178,10 @@ class VisionTransformer(keras.layers.Layer):
             for key in ("hidden_dim", "num_layers", "num_heads", "intermediate_dim", "patch_size")
             if key in kwargs
         }
-        return cls(image_size=image_size, num_channels=num_channels, **decode_size(size, **dimensions), **kwargs)
+        decoded = decode_size(size, **dimensions)
+        if decoded["patch_size"] is None:  # "VARIANT" alone: a patch that fits the image
+            decoded["patch_size"] = auto_patch_size(size_pair(image_size))
+        return cls(image_size=image_size, num_channels=num_channels, **decoded, **kwargs)
 
     @property
     def grid_shape(self):

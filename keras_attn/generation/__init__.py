@@ -8,6 +8,11 @@ caches and the encoder's cross-attention caches computed once), and `logits`
 loops are `keras.ops` while-loops, so a search compiles with
 `jit_compile=True`; wrap it once in a compiled function and reuse it for calls
 of the same shape.
+
+Every search starts from `(batch,)` start ids or a `(batch, prompt_length)`
+prompt right-padded with `pad_id` (`prompt_lengths` per row), optionally
+prefilled in one pass by a `prefill_fn(prompt_ids, cache) -> cache`
+(`keras_attn/generation/prompt.py`).
 """
 
 from keras_attn.generation.beam_search import beam_search

@@ -3,6 +3,10 @@
 import keras
 from keras import ops
 
+from keras_attn.generation.prompt import first_step
+from keras_attn.generation.prompt import forced_next
+from keras_attn.generation.prompt import prepare_prompt
+
 _NEG_INF = -1e9
 
 
@@ -40,25 +44,31 @@ def beam_search(
     beam_width=4,
     length_penalty_alpha=0.6,
     num_return_sequences=1,
+    prompt_lengths=None,
+    prefill_fn=None,
 ):
     """Beam search decoding.
 
     Keeps the `beam_width` best partial sequences by total log-probability;
     a beam that emitted `end_id` is finished and keeps its score. The final
     n-best list is ranked by `log_prob / length_penalty(length, alpha)`, with
-    `length` counting generated tokens up to and including `end_id`.
+    `length` counting generated tokens up to and including `end_id`. Prompt
+    tokens are forced on every beam and add nothing to scores or lengths.
 
     Args:
         step_fn: `(token_ids (B, 1), cache, index) -> (logits (B, V), cache)`;
             it is called with `batch * beam_width` rows.
-        start_ids: `(batch,)` first token.
+        start_ids: `(batch,)` first token, or a prompt `(batch,
+            prompt_length)` right-padded with `pad_id`.
         cache: decoder state for `batch` rows (batch on axis 0); it is
-            repeated for every beam here.
-        max_length: output length, start token included.
+            repeated for every beam here (after `prefill_fn`).
+        max_length: output length, prompt included.
         end_id: end token, or `None`.
         beam_width: beams kept per example.
         length_penalty_alpha: GNMT's alpha (0.6 in "Attention Is All You Need").
         num_return_sequences: size of the n-best list, at most `beam_width`.
+        prompt_lengths, prefill_fn: as in `greedy_search`; `prefill_fn` runs
+            on the `batch` rows, before the cache is repeated for the beams.
 
     Returns:
         `(tokens, scores)`: `(batch, n, max_length)` int32 and `(batch, n)`
@@ -81,10 +91,11 @@ def beam_search(
             "`num_return_sequences` must be between 1 and `beam_width`. Received: "
             f"num_return_sequences={num_return_sequences}, beam_width={beam_width}"
         )
-    start_ids = ops.cast(start_ids, "int32")
-    batch = ops.shape(start_ids)[0]
+    prompt, prompt_lengths = prepare_prompt(start_ids, prompt_lengths, max_length, pad_id)
+    batch = ops.shape(prompt)[0]
     tokens = ops.full((batch, beam_width, max_length), pad_id, "int32")
-    tokens = ops.slice_update(tokens, [0, 0, 0], ops.repeat(start_ids[:, None, None], beam_width, axis=1))
+    tokens = ops.slice_update(tokens, [0, 0, 0], ops.repeat(prompt[:, None, :], beam_width, axis=1))
+    first_index, cache = first_step(prefill_fn, prompt, prompt_lengths, cache)
     # Only the first beam is alive at the start, so the beams do not repeat.
     log_probs = ops.tile(
         ops.convert_to_tensor([[0.0] + [_NEG_INF] * (beam_width - 1)], "float32"), (batch, 1)
@@ -105,22 +116,29 @@ def beam_search(
         pad_only = ops.where(ops.arange(vocabulary) == pad_id, 0.0, _NEG_INF)
         step_log_probs = ops.where(finished[..., None], pad_only[None, None], step_log_probs)
         candidates = ops.reshape(log_probs[..., None] + step_log_probs, (batch, beam_width * vocabulary))
-        log_probs, flat = ops.top_k(candidates, k=beam_width)
+        new_log_probs, flat = ops.top_k(candidates, k=beam_width)
         beam_indices = ops.cast(flat // vocabulary, "int32")
         chosen = ops.cast(flat % vocabulary, "int32")
+        # Rows still inside their prompt keep their beams, scores and the prompt token.
+        forced = forced_next(index, prompt_lengths)[:, None]  # (B, 1)
+        same_beams = ops.broadcast_to(ops.arange(beam_width, dtype="int32")[None, :], (batch, beam_width))
+        beam_indices = ops.where(forced, same_beams, beam_indices)
+        chosen = ops.where(forced, ops.slice(tokens, [0, 0, index + 1], [batch, beam_width, 1])[..., 0], chosen)
+        log_probs = ops.where(forced, log_probs, new_log_probs)
 
         tokens = _gather_beams(tokens, beam_indices)
         tokens = ops.slice_update(tokens, [0, 0, index + 1], chosen[..., None])
         was_finished = _gather_beams(finished, beam_indices)
-        lengths = _gather_beams(lengths, beam_indices) + ops.cast(ops.logical_not(was_finished), "int32")
+        generated = ops.logical_not(ops.logical_or(was_finished, forced))
+        lengths = _gather_beams(lengths, beam_indices) + ops.cast(generated, "int32")
         finished = was_finished
         if end_id is not None:
-            finished = ops.logical_or(finished, ops.equal(chosen, end_id))
+            finished = ops.logical_or(finished, ops.logical_and(generated, ops.equal(chosen, end_id)))
         flat_indices = _merge_beams(beam_indices + ops.arange(batch, dtype="int32")[:, None] * beam_width)
         cache = keras.tree.map_structure(lambda x: ops.take(x, flat_indices, axis=0), cache)
         return index + 1, tokens, log_probs, finished, lengths, cache
 
-    loop_vars = (ops.convert_to_tensor(0, "int32"), tokens, log_probs, finished, lengths, cache)
+    loop_vars = (first_index, tokens, log_probs, finished, lengths, cache)
     _, tokens, log_probs, _, lengths, _ = ops.while_loop(cond, body, loop_vars)
 
     scores = log_probs / length_penalty(ops.maximum(lengths, 1), length_penalty_alpha)

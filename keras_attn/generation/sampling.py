@@ -41,12 +41,13 @@ def filter_logits(logits, temperature=1.0, top_k=None, top_p=None):
 
 def sample(
     step_fn, start_ids, cache, max_length, end_id=None, pad_id=0,
-    temperature=1.0, top_k=None, top_p=None, seed=None,
+    temperature=1.0, top_k=None, top_p=None, seed=None, prompt_lengths=None, prefill_fn=None,
 ):
     """Sample each token from the filtered distribution (see `filter_logits`).
 
-    Arguments as in `greedy_search`, plus `temperature`, `top_k`, `top_p` and
-    `seed`. Returns `(batch, max_length)` int32 token ids.
+    Arguments as in `greedy_search` (prompts, `prompt_lengths`, `prefill_fn`
+    included), plus `temperature`, `top_k`, `top_p` and `seed`. Returns
+    `(batch, max_length)` int32 token ids, beginning with the prompt.
 
     Each token is drawn by inverting the cumulative distribution with one
     uniform number per row and step. With a `keras.random.SeedGenerator`
@@ -86,4 +87,4 @@ def sample(
         first = ops.argmax(ops.cast(reached, "int32"), axis=-1)
         return ops.where(ops.any(reached, axis=-1), first, ops.argmax(probs, axis=-1))
 
-    return decode_loop(step_fn, choose, start_ids, cache, max_length, end_id, pad_id)
+    return decode_loop(step_fn, choose, start_ids, cache, max_length, end_id, pad_id, prompt_lengths, prefill_fn)

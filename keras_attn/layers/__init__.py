@@ -8,6 +8,7 @@ from keras_attn.layers.feed_forward import FeedForward
 from keras_attn.layers.log_mel_spectrogram import LogMelSpectrogram
 from keras_attn.layers.multi_head_attention import MultiHeadAttention
 from keras_attn.layers.position_embedding import PositionEmbedding
+from keras_attn.layers.relative_position_bias import RelativePositionBias
 from keras_attn.layers.rotary_embedding import RotaryEmbedding
 from keras_attn.layers.scaled_dot_product_attention import ScaledDotProductAttention
 from keras_attn.layers.sinusoidal_position_encoding import SinusoidalPositionEncoding

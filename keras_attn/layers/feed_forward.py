@@ -9,6 +9,32 @@ def _clone(initializer):
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
+def gelu_approximate(x):
+    """GELU with the tanh approximation (GPT-2's `gelu_new`, T5 v1.1's gated GELU).
+
+    >>> round(float(gelu_approximate(1.0)), 4)
+    0.8412
+    """
+    return keras.activations.gelu(x, approximate=True)
+
+
+def get_activation(identifier):
+    """A Keras activation (name, config or function), or `"gelu_approximate"`.
+
+    Raises `ValueError` naming the activation when it is unknown.
+
+    >>> get_activation("gelu_approximate").__name__
+    'gelu_approximate'
+    """
+    if identifier == "gelu_approximate":
+        return gelu_approximate
+    try:
+        return keras.activations.get(identifier)
+    except ValueError as error:
+        raise ValueError(f"Unknown activation. Received: activation={identifier!r}") from error
+
+
+@keras.saving.register_keras_serializable(package="keras_attn")
 class FeedForward(keras.layers.Layer):
     """Position-wise feed-forward network; the output has the input's size.
 
@@ -22,7 +48,8 @@ class FeedForward(keras.layers.Layer):
 
     Args:
         intermediate_dim: size of the hidden layer.
-        activation: activation of the hidden layer. Defaults to `"gelu"`.
+        activation: activation of the hidden layer: a Keras activation or
+            `"gelu_approximate"` (tanh approximation). Defaults to `"gelu"`.
         dropout_rate: dropout on the hidden layer while training. Defaults to `0.0`.
         gated: use the gated (GLU) form. Defaults to `False`.
         use_bias: whether the projections have biases. Defaults to `True`.
@@ -69,7 +96,7 @@ class FeedForward(keras.layers.Layer):
         if not 0.0 <= dropout_rate < 1.0:
             raise ValueError(f"`dropout_rate` must be in [0, 1). Received: dropout_rate={dropout_rate}")
         self.intermediate_dim = intermediate_dim
-        self.activation = keras.activations.get(activation)
+        self.activation = get_activation(activation)
         self.dropout_rate = dropout_rate
         self.gated = gated
         self.use_bias = use_bias

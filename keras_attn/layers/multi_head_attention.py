@@ -1,10 +1,11 @@
-"""Multi-head attention with padding/causal masks, grouped-query heads and a
-key/value cache."""
+"""Multi-head attention with padding/causal masks, grouped-query heads, an
+additive position bias, rotary positions and a key/value cache."""
 
 import keras
 from keras import ops
 
 from keras_attn import masking
+from keras_attn.layers.rotary_embedding import RotaryEmbedding
 from keras_attn.ops import scaled_dot_product_attention
 from keras_attn.ops.attention_route import validate_implementation
 
@@ -12,6 +13,12 @@ from keras_attn.ops.attention_route import validate_implementation
 def _clone(initializer):
     """A fresh initializer per sublayer, so sublayers do not share random state."""
     return initializer.__class__.from_config(initializer.get_config())
+
+
+def check_positive_or_none(name, value):
+    """Raise `ValueError` unless `value` is `None` or a positive number (`scale`, `rotary_max_wavelength`)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+        raise ValueError(f"`{name}` must be a positive number or None. Received: {name}={value}")
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
@@ -22,8 +29,10 @@ class MultiHeadAttention(keras.layers.Layer):
     shapes and order as Keras', so `layer.set_weights(keras_mha.get_weights())`
     reproduces its outputs. On top of Keras it adds grouped-query attention
     (`num_key_value_heads`), memory-efficient attention (`chunk_size`), a
-    key/value cache for incremental decoding, and exact zeros (not the mean of
-    the values) for a query that may attend to nothing.
+    key/value cache for incremental decoding, an additive attention bias
+    (T5's relative positions), rotary positions (`rotary_max_wavelength`), a
+    settable logit `scale`, and exact zeros (not the mean of the values) for a
+    query that may attend to nothing.
 
     Args:
         num_heads: number of query heads.
@@ -38,6 +47,12 @@ class MultiHeadAttention(keras.layers.Layer):
             many positions (see `keras_attn.ops.scaled_dot_product_attention`).
         kernel_initializer, bias_initializer: initializers of the projections.
         seed: int seed for attention dropout.
+        scale: logit scale; `None` (default) is `1 / sqrt(key_dim)`. T5 uses
+            `1.0` (its query initialisation carries the scale).
+        rotary_max_wavelength: `None` (default): no rotary positions; an int:
+            rotary position embeddings (`keras_attn.layers.RotaryEmbedding`
+            with this `max_wavelength`) on the projected queries and keys,
+            at positions counted from `cache_update_index` on the cached path.
         implementation: `"auto"` (default), `"fused"` or `"blocked"`: which
             attention kernel runs (see `keras_attn.ops.scaled_dot_product_attention`);
             `"auto"` takes the backend's fused kernel on GPU and TPU and the
@@ -59,6 +74,12 @@ class MultiHeadAttention(keras.layers.Layer):
         cache_update_index: where the new keys/values are written. With a
             cache and no index, the cache is used as is (cross-attention over
             encoder outputs projected once).
+        attention_bias: float, broadcastable to `(batch, num_heads,
+            target_length, source_length)`, added to the logits; on the cached
+            path it covers the new queries against the whole cache. Or a
+            `keras_attn.ops.BucketedBias` (e.g. from
+            `RelativePositionBias.kernel_bias`), which `chunk_size` computes
+            block by block.
 
     Returns:
         `(batch, target_length, output_dim)`; with `return_attention_scores`,
@@ -94,6 +115,8 @@ class MultiHeadAttention(keras.layers.Layer):
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
         seed=None,
+        scale=None,
+        rotary_max_wavelength=None,
         implementation="auto",
         **kwargs,
     ):
@@ -119,6 +142,8 @@ class MultiHeadAttention(keras.layers.Layer):
             output_shape = output_shape[0]
         if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
             raise ValueError(f"`chunk_size` must be a positive int or None. Received: chunk_size={chunk_size}")
+        check_positive_or_none("scale", scale)
+        check_positive_or_none("rotary_max_wavelength", rotary_max_wavelength)
         validate_implementation(implementation)
         self.num_heads = num_heads
         self.key_dim = key_dim
@@ -131,6 +156,8 @@ class MultiHeadAttention(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.seed = seed
+        self.scale = scale
+        self.rotary_max_wavelength = rotary_max_wavelength
         self.implementation = implementation
         self.supports_masking = True
         self._kv_heads = kv_heads
@@ -170,6 +197,9 @@ class MultiHeadAttention(keras.layers.Layer):
             dtype=self.dtype_policy,
         )
         self.output_dense.build((query_shape[0], query_shape[1], self.num_heads, self._value_dim))
+        self.rotary = None
+        if self.rotary_max_wavelength is not None:
+            self.rotary = RotaryEmbedding(self.rotary_max_wavelength, name="rotary", dtype=self.dtype_policy)
         self.built = True
 
     def _check_input_shapes(self, query_shape, value_shape, key_shape):
@@ -199,7 +229,13 @@ class MultiHeadAttention(keras.layers.Layer):
         use_causal_mask=False,
         cache=None,
         cache_update_index=None,
+        attention_bias=None,
     ):
+        if self.rotary is not None and cache is not None and cache_update_index is None:
+            raise ValueError(
+                "Rotary positions need `cache_update_index` with a cache (a cache used as is "
+                f"holds keys of unknown positions). Received: rotary_max_wavelength={self.rotary_max_wavelength}"
+            )
         if key is None:
             key = value
             key_mask = None  # the value's mask already covers the keys
@@ -214,6 +250,11 @@ class MultiHeadAttention(keras.layers.Layer):
         else:
             projected_key = self.key_dense(masking.without_implicit_mask(key))
             projected_value = self.value_dense(masking.without_implicit_mask(value))
+            if self.rotary is not None:
+                # Rotary positions: the new steps start at the cache index.
+                start = 0 if cache is None else cache_update_index
+                projected_query = self.rotary(projected_query, start_index=start)
+                projected_key = self.rotary(projected_key, start_index=start)
             if cache is not None:
                 # Self-attention decoding: write the new steps, attend to all.
                 start = [0, ops.cast(cache_update_index, "int32"), 0, 0]
@@ -239,7 +280,9 @@ class MultiHeadAttention(keras.layers.Layer):
             projected_key,
             projected_value,
             mask=mask,
+            bias=attention_bias,
             is_causal=causal_only,
+            scale=self.scale,
             dropout_rate=self.dropout,
             training=bool(training) and self.dropout > 0.0,
             seed=self.seed_generator,
@@ -279,6 +322,8 @@ class MultiHeadAttention(keras.layers.Layer):
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer),
                 "seed": self.seed,
+                "scale": self.scale,
+                "rotary_max_wavelength": self.rotary_max_wavelength,
                 "implementation": self.implementation,
             }
         )

@@ -15,8 +15,10 @@ class TransformerDecoderBlock(TransformerBlockBase):
     Args:
         num_heads, intermediate_dim, dropout_rate, activation, norm_first,
         layer_norm_epsilon, attention_dropout_rate, stochastic_depth_rate,
-        key_dim, num_key_value_heads, chunk_size, kernel_initializer: see
-        `TransformerBlockBase` in `keras_attn/layers/transformer_block_base.py`.
+        key_dim, num_key_value_heads, chunk_size, kernel_initializer, norm,
+        use_bias, gated, rotary_max_wavelength (self-attention only),
+        attention_scale: see `TransformerBlockBase` in
+        `keras_attn/layers/transformer_block_base.py`.
 
     Call arguments:
         decoder_sequence: `(batch, target_length, width)`.
@@ -34,6 +36,12 @@ class TransformerDecoderBlock(TransformerBlockBase):
         self_attention_cache_update_index: where the new steps are written.
         cross_attention_cache: `(batch, 2, source_length, kv_heads,
             head_dim)` from `compute_cross_attention_cache`.
+        self_attention_bias: float, broadcastable to `(batch, num_heads,
+            target_length, key_length)`, added to the self-attention logits
+            (`key_length` is `max_length` with a cache: the new queries'
+            rows against the whole cache), or a `keras_attn.ops.BucketedBias`.
+        cross_attention_bias: the same for cross-attention, `(..., target_length,
+            source_length)`.
         return_attention_scores: also return a dict with the
             `"self_attention"` and `"cross_attention"` weights.
         training: enables dropout.
@@ -63,7 +71,7 @@ class TransformerDecoderBlock(TransformerBlockBase):
         self.self_attention_dropout = self._build_dropout()
         self.cross_attention_layer = None
         if encoder_sequence_shape is not None:
-            self.cross_attention_layer = self.build_attention(width, "cross_attention")
+            self.cross_attention_layer = self.build_attention(width, "cross_attention", cross_attention=True)
             self.cross_attention_layer.build(decoder_sequence_shape, encoder_sequence_shape)
             self.cross_attention_norm = self._build_layer_norm("cross_attention_norm", decoder_sequence_shape)
             self.cross_attention_dropout = self._build_dropout()
@@ -91,6 +99,8 @@ class TransformerDecoderBlock(TransformerBlockBase):
         self_attention_cache=None,
         self_attention_cache_update_index=None,
         cross_attention_cache=None,
+        self_attention_bias=None,
+        cross_attention_bias=None,
         return_attention_scores=False,
         training=None,
     ):
@@ -117,6 +127,7 @@ class TransformerDecoderBlock(TransformerBlockBase):
                 x,
                 value_mask=decoder_padding_mask,
                 attention_mask=decoder_attention_mask,
+                attention_bias=self_attention_bias,
                 use_causal_mask=use_causal_mask,
                 return_attention_scores=return_attention_scores,
                 cache=self_attention_cache,
@@ -141,6 +152,7 @@ class TransformerDecoderBlock(TransformerBlockBase):
                     source if source is not None else x,
                     value_mask=encoder_padding_mask,
                     attention_mask=encoder_attention_mask,
+                    attention_bias=cross_attention_bias,
                     return_attention_scores=return_attention_scores,
                     cache=cross_attention_cache,
                     training=training,

@@ -18,7 +18,8 @@ class TransformerEncoderBlock(TransformerBlockBase):
     Args:
         num_heads, intermediate_dim, dropout_rate, activation, norm_first,
         layer_norm_epsilon, attention_dropout_rate, stochastic_depth_rate,
-        key_dim, num_key_value_heads, chunk_size, kernel_initializer: see
+        key_dim, num_key_value_heads, chunk_size, kernel_initializer, norm,
+        use_bias, gated, rotary_max_wavelength, attention_scale: see
         `TransformerBlockBase` in `keras_attn/layers/transformer_block_base.py`.
 
     Call arguments:
@@ -26,9 +27,15 @@ class TransformerEncoderBlock(TransformerBlockBase):
         padding_mask: `(batch, length)`, `True` on real tokens. Taken from the
             Keras implicit mask of `sequence` when not given.
         attention_mask: `(batch, length, length)`, `True` = may attend.
+        attention_bias: float, broadcastable to `(batch, num_heads, length,
+            length)`, added to the attention logits (e.g. from
+            `RelativePositionBias`), or a `keras_attn.ops.BucketedBias`.
+        return_attention_scores: also return the attention weights
+            `(batch, num_heads, length, length)`.
         training: enables dropout and stochastic depth.
 
-    Returns `(batch, length, width)`; the padding mask is passed on as the
+    Returns `(batch, length, width)`, or `(output, weights)` with
+    `return_attention_scores=True`; the padding mask is passed on as the
     output's implicit mask. Padded keys never influence real positions.
 
     Subclasses change the attention by overriding `build_attention`.
@@ -50,25 +57,36 @@ class TransformerEncoderBlock(TransformerBlockBase):
         self._build_feed_forward(sequence_shape)
         self.built = True
 
-    def call(self, sequence, padding_mask=None, attention_mask=None, training=None):
+    def call(
+        self,
+        sequence,
+        padding_mask=None,
+        attention_mask=None,
+        attention_bias=None,
+        return_attention_scores=False,
+        training=None,
+    ):
         padding_mask = padding_mask if padding_mask is not None else masking.implicit_mask(sequence)
         x = masking.without_implicit_mask(sequence)  # (B, T, C)
 
         # Self-attention; padded keys are masked out.
         def self_attention(x):
-            output = self.self_attention_layer(
-                x, x, value_mask=padding_mask, attention_mask=attention_mask, training=training
+            outputs = self.self_attention_layer(
+                x, x, value_mask=padding_mask, attention_mask=attention_mask, attention_bias=attention_bias,
+                return_attention_scores=return_attention_scores, training=training,
             )
-            return output, None
+            return outputs if return_attention_scores else (outputs, None)
 
-        x, _ = self._residual(x, self_attention, self.self_attention_norm, self.self_attention_dropout, training)
+        x, scores = self._residual(
+            x, self_attention, self.self_attention_norm, self.self_attention_dropout, training
+        )
 
         # Feed-forward.
         def feed_forward(x):
             return self.feed_forward(x, training=training), None
 
         x, _ = self._residual(x, feed_forward, self.feed_forward_norm, self.feed_forward_dropout, training)
-        return x
+        return (x, scores) if return_attention_scores else x
 
     def compute_output_shape(self, sequence_shape):
         return tuple(sequence_shape)

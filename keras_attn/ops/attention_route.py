@@ -17,8 +17,9 @@ aligned to the end of the keys):
 the block sizes measured on a 2-core CPU (`benchmarks/RESULTS.md`); on GPU and
 TPU the fused call, with `flash_attention` where the backend can run it for the
 call's dtype, head size, mask and bias, and the library's one pass for what the
-fused call cannot do (return the weights, dropout). `"fused"` and `"blocked"`
-force one side. `choose_route` is a pure function of what it is told, so every
+fused call cannot do (return the weights, dropout); with `chunk_size`, flash
+where it runs, else the chunked kernel (hashed dropout, a `BucketedBias`
+computed block by block). `"fused"` and `"blocked"` force one side. `choose_route` is a pure function of what it is told, so every
 device's decision is tested on any machine; `route` gathers those facts for one
 call. Backend modules are imported inside functions, so the library imports no
 TensorFlow on other backends.
@@ -28,6 +29,7 @@ import typing
 
 import keras
 
+from keras_attn.ops.bucketed_bias import BucketedBias
 from keras_attn.ops.xla_context import compiling_with_xla
 
 IMPLEMENTATIONS = ("auto", "fused", "blocked")
@@ -61,6 +63,7 @@ class Call(typing.NamedTuple):
     has_mask: bool = False
     has_bias: bool = False
     static_bias: bool = True  # the bias has static sizes (the hand-written gradients need them)
+    lazy_bias: bool = False  # a BucketedBias: only the chunked kernel computes it block by block
     is_causal: bool = False
     dropout: bool = False  # training with dropout_rate > 0
     return_weights: bool = False
@@ -206,8 +209,9 @@ def choose_route(implementation, call, *, backend, device, xla=False, flash_hard
                 f"return_weights={call.return_weights}, dropout in training={call.dropout}"
             )
         return _fused(call, backend, device, flash)
-    if call.chunk_size is not None and (call.dropout or flash is not True):
-        # Memory linear in length: a flash kernel, or the library's chunks.
+    if call.chunk_size is not None and (call.dropout or call.lazy_bias or flash is not True):
+        # Memory linear in length: a flash kernel, or the library's chunks
+        # (which alone keep dropout hashed and a BucketedBias unmaterialised).
         return Route("chunked")
     if reason is not None:
         return _library_route(call, xla, cpu_tuned=False)
@@ -296,8 +300,10 @@ def route(implementation, query, key, value, *, mask, bias, is_causal, dropout, 
     """The `Route` of one call of `scaled_dot_product_attention` (trace time).
 
     `query`, `key`, `value` as given to the kernel (`key`/`value` with their
-    own number of heads); `mask`/`bias` rank 4 or `None`.
+    own number of heads); `mask`/`bias` rank 4 or `None`, or `bias` a
+    `keras_attn.ops.BucketedBias`.
     """
+    lazy_bias = isinstance(bias, BucketedBias)
     dtypes = {keras.backend.standardize_dtype(x.dtype) for x in (query, key, value)}
     call = Call(
         dtype=dtypes.pop() if len(dtypes) == 1 else None,
@@ -307,7 +313,11 @@ def route(implementation, query, key, value, *, mask, bias, is_causal, dropout, 
         key_length=_static_dim(key, 1),
         has_mask=mask is not None,
         has_bias=bias is not None,
-        static_bias=bias is None or None not in bias.shape,
+        # A BucketedBias off the chunked path becomes (1, H, Tq, Tk).
+        static_bias=bias is None or (
+            None not in (_static_dim(query, 1), _static_dim(key, 1)) if lazy_bias else None not in bias.shape
+        ),
+        lazy_bias=lazy_bias,
         is_causal=bool(is_causal),
         dropout=bool(dropout),
         return_weights=bool(return_weights),

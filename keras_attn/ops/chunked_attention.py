@@ -10,7 +10,9 @@ plus one `chunk x chunk` block, instead of `O(length^2)`.
 
 Causal attention visits only the blocks at or below the diagonal. The key
 padding added to reach a multiple of the chunk size and the causal pattern are
-computed from positions inside each block, never materialised.
+computed from positions inside each block, never materialised; so is a
+relative-position bias given as a `keras_attn.ops.bucketed_bias.BucketedBias`
+(its table's gradient is summed block by block).
 
 Called through `keras_attn.ops.scaled_dot_product_attention(chunk_size=N)`.
 """
@@ -18,6 +20,7 @@ Called through `keras_attn.ops.scaled_dot_product_attention(chunk_size=N)`.
 from keras import ops
 
 from keras_attn.ops.broadcast_gradient import sum_to_shape
+from keras_attn.ops.bucketed_bias import BucketedBias
 from keras_attn.ops.hashed_dropout import keep_mask
 
 _NEG = -1e9  # masked logit in float32
@@ -57,7 +60,9 @@ def _block(tensor, axis, start, size):
 class _Blocks:
     """Static description of the blocked problem, shared by forward and backward."""
 
-    def __init__(self, q_len, k_len, q_chunk, k_chunk, is_causal, mask, bias, dropout_rate=0.0, seed=None):
+    def __init__(
+        self, q_len, k_len, q_chunk, k_chunk, is_causal, mask, bias, dropout_rate=0.0, seed=None, position_bias=None
+    ):
         self.q_len, self.k_len = q_len, k_len
         self.q_chunk, self.k_chunk = q_chunk, k_chunk
         self.num_q = -(-q_len // q_chunk)
@@ -67,6 +72,8 @@ class _Blocks:
         self.offset = k_len - q_len
         self.mask = mask  # (B|1, H|1, Tq_p|1, Tk_p|1) bool or None
         self.bias = bias  # same layout, float32, or None
+        self.position_bias = position_bias  # a BucketedBias, computed per block, or None
+        self.table = None  # its (num_buckets, heads) table, set inside the custom gradient
         self.dropout_rate = dropout_rate
         self.seed = seed  # scalar uint32 tensor when dropout_rate > 0
 
@@ -103,6 +110,8 @@ class _Blocks:
         s = ops.einsum("bhqd,bhkd->bhqk", q_block, k_block)
         if self.bias is not None:
             s = s + _block(_block(self.bias, 2, q_start, self.q_chunk), 3, k_start, self.k_chunk)
+        if self.position_bias is not None:
+            s = s + self.position_bias.block(self.table, q_start, self.q_chunk, k_start, self.k_chunk)
         q_pos = q_start + ops.arange(self.q_chunk, dtype="int32")[:, None]
         k_pos = k_start + ops.arange(self.k_chunk, dtype="int32")[None, :]
         valid = ops.less(k_pos, self.k_len)  # key padding
@@ -166,17 +175,19 @@ def _backward(q, k, v, out, lse, d_out, blocks):
     d_k = ops.zeros_like(k)
     d_v = ops.zeros_like(v)
     has_bias = blocks.bias is not None
-    # Loop carries cannot hold None: a (1, 1, 1, 1) placeholder when there is no bias.
+    has_table = blocks.position_bias is not None
+    # Loop carries cannot hold None: (1, 1, 1, 1) / (1, 1) placeholders when there is no bias / table.
     d_bias = ops.zeros(blocks.bias.shape if has_bias else (1, 1, 1, 1), "float32")
+    d_table = ops.zeros(blocks.table.shape if has_table else (1, 1), "float32")
 
     def key_step(j, carry):
-        d_q, d_k, d_v, d_bias = carry
+        d_q, d_k, d_v, d_bias, d_table = carry
         k_start = j * ck
         k_block = ops.slice(k, [0, 0, k_start, 0], [batch, heads, ck, head_dim])
         v_block = ops.slice(v, [0, 0, k_start, 0], [batch, heads, ck, value_dim])
 
         def query_step(i, state):
-            d_q, d_k_block, d_v_block, d_bias = state
+            d_q, d_k_block, d_v_block, d_bias, d_table = state
             q_start = i * cq
             q_block = ops.slice(q, [0, 0, q_start, 0], [batch, heads, cq, head_dim])
             d_o_block = ops.slice(d_out, [0, 0, q_start, 0], [batch, heads, cq, value_dim])
@@ -194,22 +205,25 @@ def _backward(q, k, v, out, lse, d_out, blocks):
             d_q = ops.slice_update(d_q, [0, 0, q_start, 0], old + d_q_block)
             if has_bias:
                 d_bias = _accumulate_bias_grad(d_bias, d_s, q_start, k_start)
-            return d_q, d_k_block, d_v_block, d_bias
+            if has_table:
+                d_table = d_table + blocks.position_bias.table_gradient(d_s, q_start, k_start)
+            return d_q, d_k_block, d_v_block, d_bias, d_table
 
         state = (
             d_q,
             ops.zeros((batch, heads, ck, head_dim), "float32"),
             ops.zeros((batch, heads, ck, value_dim), "float32"),
             d_bias,
+            d_table,
         )
-        d_q, d_k_block, d_v_block, d_bias = ops.fori_loop(
+        d_q, d_k_block, d_v_block, d_bias, d_table = ops.fori_loop(
             blocks.first_query_block_for(k_start), blocks.num_q, query_step, state
         )
         d_k = ops.slice_update(d_k, [0, 0, k_start, 0], d_k_block)
         d_v = ops.slice_update(d_v, [0, 0, k_start, 0], d_v_block)
-        return d_q, d_k, d_v, d_bias
+        return d_q, d_k, d_v, d_bias, d_table
 
-    return ops.fori_loop(0, blocks.num_k, key_step, (d_q, d_k, d_v, d_bias))
+    return ops.fori_loop(0, blocks.num_k, key_step, (d_q, d_k, d_v, d_bias, d_table))
 
 
 def _accumulate_bias_grad(d_bias, d_s, q_start, k_start):
@@ -226,7 +240,8 @@ def chunked_attention(
     """Blocked attention with the layout and contract of the dense path.
 
     `query (B, Tq, H, D)`, `key`/`value (B, Tk, H, D|Dv)` (heads already
-    repeated for grouped-query attention); `mask`/`bias` rank 4 or `None`.
+    repeated for grouped-query attention); `mask` rank 4 or `None`; `bias`
+    rank 4, a `BucketedBias` (computed per block, never whole) or `None`.
     With `dropout_rate > 0`, `dropout_seed` (a scalar uint32 tensor) seeds the
     hashed dropout mask of `keras_attn.ops.hashed_dropout`, which the backward
     pass rebuilds block by block.
@@ -241,9 +256,13 @@ def chunked_attention(
     q_chunk, k_chunk = min(chunk_size, q_len), min(chunk_size, k_len)
     q_pad = -(-q_len // q_chunk) * q_chunk
     k_pad = -(-k_len // k_chunk) * k_chunk
+    position_bias = bias if isinstance(bias, BucketedBias) else None
+    bias = None if position_bias is not None else bias
     mask = _pad_blocked(mask, q_pad, k_pad)
     bias = _pad_blocked(None if bias is None else ops.cast(bias, "float32"), q_pad, k_pad)
-    blocks = _Blocks(q_len, k_len, q_chunk, k_chunk, is_causal, mask, None, dropout_rate, dropout_seed)
+    blocks = _Blocks(
+        q_len, k_len, q_chunk, k_chunk, is_causal, mask, None, dropout_rate, dropout_seed, position_bias
+    )
     out_dtype = value.dtype
 
     # (B, T, H, D) -> (B, H, T_p, D), float32, queries pre-scaled.
@@ -253,17 +272,24 @@ def chunked_attention(
 
     @ops.custom_gradient
     def attend(*tensors):
-        # tensors: (q, k, v) or (q, k, v, bias); the bias is differentiated too.
+        # tensors: (q, k, v), then the bias or the bias table; it is differentiated too.
         q, k, v = tensors[:3]
-        blocks.bias = tensors[3] if len(tensors) == 4 else None
+        extra = tensors[3] if len(tensors) == 4 else None
+        blocks.bias = extra if position_bias is None else None
+        blocks.table = extra if position_bias is not None else None
         out, lse = _forward(q, k, v, blocks)
 
         def grad(*upstream, variables=None):
-            d_q, d_k, d_v, d_bias = _backward(q, k, v, out, lse, upstream[0], blocks)
-            return (d_q, d_k, d_v) + ((d_bias,) if len(tensors) == 4 else ())
+            d_q, d_k, d_v, d_bias, d_table = _backward(q, k, v, out, lse, upstream[0], blocks)
+            if extra is None:
+                return d_q, d_k, d_v
+            return d_q, d_k, d_v, d_table if position_bias is not None else d_bias
 
         return out, grad
 
-    out = attend(q, k, v) if bias is None else attend(q, k, v, bias)
+    if position_bias is not None:
+        out = attend(q, k, v, ops.cast(position_bias.table, "float32"))
+    else:
+        out = attend(q, k, v) if bias is None else attend(q, k, v, bias)
     out = ops.transpose(out[:, :, :q_len], (0, 2, 1, 3))  # (B, Tq, H, Dv)
     return ops.cast(out, out_dtype)

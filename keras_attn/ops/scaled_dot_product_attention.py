@@ -32,6 +32,7 @@ from keras import random
 
 from keras_attn import masking
 from keras_attn.ops import attention_route
+from keras_attn.ops.bucketed_bias import BucketedBias
 from keras_attn.ops.chunked_attention import chunked_attention
 from keras_attn.ops.fused_attention import fused_attention
 from keras_attn.ops.softmax_attention import softmax_attention
@@ -70,7 +71,14 @@ def _validate(query, key, value, mask, bias, chunk_size, dropout_rate, implement
         )
     target = (query.shape[0], query.shape[2], query.shape[1], key.shape[1])
     masking.check_broadcastable(mask, target, "mask")
-    masking.check_broadcastable(bias, target, "bias")
+    if isinstance(bias, BucketedBias):
+        if bias.num_heads not in (1, query.shape[2]):
+            raise ValueError(
+                "A `BucketedBias` table needs one column per query head (or one for all). "
+                f"Received: table.shape={tuple(bias.table.shape)}, query.shape={tuple(query.shape)}"
+            )
+    else:
+        masking.check_broadcastable(bias, target, "bias")
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
         raise ValueError(f"`chunk_size` must be a positive int or None. Received: chunk_size={chunk_size}")
     if not 0.0 <= dropout_rate < 1.0:
@@ -232,7 +240,10 @@ def scaled_dot_product_attention(
         value: `(batch, key_length, kv_heads, value_dim)`.
         mask: boolean, broadcastable (numpy rules) to
             `(batch, heads, query_length, key_length)`; `True` = may attend.
-        bias: float, broadcastable like `mask`, added to the logits.
+        bias: float, broadcastable like `mask`, added to the logits; or a
+            `keras_attn.ops.bucketed_bias.BucketedBias` (a relative-position
+            table), which the chunked path computes block by block and the
+            dense path materialises once.
         is_causal: query `i` attends keys `j <= i + key_length - query_length`
             (queries aligned to the end of the keys, as in cached decoding).
         scale: logit scale; default `1 / sqrt(head_dim)`.
@@ -278,7 +289,8 @@ def scaled_dot_product_attention(
     head_dim = query.shape[-1]
     scale = 1.0 / math.sqrt(head_dim) if scale is None else float(scale)
     mask = _as_4d(mask)
-    bias = _as_4d(bias)
+    bucketed = isinstance(bias, BucketedBias)
+    bias = bias if bucketed else _as_4d(bias)
     if mask is not None:
         mask = ops.cast(mask, "bool")
     if chunk_size is not None and return_weights:
@@ -291,6 +303,9 @@ def scaled_dot_product_attention(
         implementation, query, key, value, mask=mask, bias=bias, is_causal=is_causal,
         dropout=dropout, return_weights=return_weights, chunk_size=chunk_size,
     )
+    if bucketed and chosen.kernel != "chunked":
+        # Only the chunked kernel computes it block by block; the others take it whole.
+        bias = bias.dense(ops.shape(query)[1], ops.shape(key)[1])  # (1, H, Tq, Tk) float32
     if chosen.kernel == "fused":
         return fused_attention(query, key, value, mask=mask, bias=bias, is_causal=is_causal, scale=scale,
                                flash=chosen.flash, dtype=chosen.dtype)

@@ -46,13 +46,19 @@ def keyword_data(tmp_path_factory):
 @pytest.fixture(scope="session")
 def trained_keywords(keyword_data, tmp_path_factory):
     """A tiny classifier trained briefly on three shipped keywords; (out_dir, summary)."""
-    from applications.speech.train import train
+    from applications import speech
 
     out_dir = tmp_path_factory.mktemp("keyword_run")
-    train_dir = keyword_data[0]
-    summary = train(
-        train_dir, out_dir, task="classify", epochs=8, batch_size=16,
+    summary = speech.train(
+        data=str(keyword_data[0]), out=str(out_dir), task="classify", epochs=8, batch_size=16,
         hidden_dim=32, num_heads=2, intermediate_dim=64, num_layers=1, learning_rate=3e-3,
         strategy="default", verbose=0, seed=0,
     )
     return out_dir, summary
+
+
+@pytest.fixture(scope="session")
+def keyword_predictor(trained_keywords):
+    import applications
+
+    return applications.load(trained_keywords[0])

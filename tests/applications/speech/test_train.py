@@ -7,19 +7,20 @@ import textwrap
 import numpy as np
 import pytest
 
+from applications import speech
 from applications.speech.character_vocabulary import OutOfVocabularyError
-from applications.speech.evaluate import evaluate
-from applications.speech.train import train
 
 
-def test_tiny_model_learns_shipped_keywords_on_unseen_voices(trained_keywords, keyword_data):
+def test_tiny_model_learns_shipped_keywords_on_unseen_voices(trained_keywords, keyword_predictor, keyword_data):
     out_dir, summary = trained_keywords
-    scores = evaluate(out_dir, keyword_data[1])
+    scores = keyword_predictor.evaluate(keyword_data[1])
     # Three words (chance 1/3), 8 test clips each, voices never heard in training.
-    assert scores["num_examples"] == 24
+    assert scores["clips"] == 24
     assert scores["accuracy"] >= 0.75, scores
-    for name in ("model.keras", "history.csv", "training_curve.png", "attention.png", "summary.json"):
+    for name in ("model.keras", "history.csv", "training_curve.png", "attention.png", "run.json"):
         assert (out_dir / name).is_file(), name
+    info = json.loads((out_dir / "run.json").read_text())
+    assert info["task"] == "speech-classification" and info["preprocessing"]["class_names"] == ["left", "stop", "yes"]
 
 
 def _tone_manifest(tmp_path, tone, transcripts):
@@ -35,7 +36,9 @@ def _tone_manifest(tmp_path, tone, transcripts):
 def test_transcript_outside_vocabulary_names_the_clip(tmp_path, tone):
     manifest = _tone_manifest(tmp_path, tone, ["ok", "call 911"])
     with pytest.raises(OutOfVocabularyError, match=r"clip1.wav.*\['1', '9'\]"):
-        train(manifest, tmp_path / "run", epochs=1, batch_size=2, strategy="default", verbose=0)
+        speech.train(data=str(manifest), out=str(tmp_path / "run"), epochs=1, batch_size=2, strategy="default",
+                     verbose=0)
+    assert not (tmp_path / "run").exists()
 
 
 _MIRRORED = textwrap.dedent(
@@ -44,13 +47,14 @@ _MIRRORED = textwrap.dedent(
     import tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    from applications.speech.train import train
+    from applications import speech
     data, out = sys.argv[1], sys.argv[2]
     losses = {}
     for strategy, per_replica in (("default", 8), ("mirrored", 4)):
-        summary = train(data, f"{out}/{strategy}", task="classify", epochs=3, batch_size=per_replica,
-                        strategy=strategy, hidden_dim=16, num_heads=2, intermediate_dim=32, num_layers=1,
-                        spec_augment=False, dropout_rate=0.0, plot=False, verbose=0, seed=0, shuffle=False)
+        summary = speech.train(data=data, out=f"{out}/{strategy}", task="classify", epochs=3,
+                               batch_size=per_replica, strategy=strategy, hidden_dim=16, num_heads=2,
+                               intermediate_dim=32, num_layers=1, spec_augment=False, dropout_rate=0.0,
+                               plot=False, verbose=0, seed=0, shuffle=False)
         with open(f"{out}/{strategy}/history.csv") as handle:
             rows = handle.read().splitlines()
         column = rows[0].split(",").index("loss")

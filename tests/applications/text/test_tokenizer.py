@@ -3,7 +3,7 @@
 import pytest
 
 from applications import datasets
-from applications.text.data import read_pairs
+from applications.text.translation.data import read_pairs
 from applications.text.tokenizer import END_ID, PAD_ID, START_ID, SubwordTokenizer
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from applications import datasets
 
-TINY = dict(size="mu/2", num_layers=2, hidden_dim=32, num_heads=2, mlp_dim=64)
+TINY = dict(size="mu/2", num_layers=2, hidden_dim=32, num_heads=2, intermediate_dim=64)
 
 
 def write_digits(out_dir, limit_per_class=None):
@@ -26,22 +26,17 @@ def digits_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def trained(digits_dir, tmp_path_factory):
-    """`(results, out_dir)` of a tiny ViT trained on the digits for a few epochs."""
-    from applications.vision.train import TrainConfig, train
+    """`(summary, out_dir)` of a tiny ViT trained on the digits for a few epochs."""
+    from applications import vision
 
     out = tmp_path_factory.mktemp("digits_run")
-    results = train(
-        TrainConfig(
-            data=str(digits_dir),
-            out=str(out),
-            epochs=6,
-            batch_size=32,
-            learning_rate=3e-3,
-            stochastic_depth_rate=0.0,
-            augment=False,
-            validation_split=0.2,
-            verbose=0,
-            **TINY,
-        )
-    )
-    return results, out
+    summary = vision.train(data=str(digits_dir), out=str(out), epochs=6, batch_size=32, learning_rate=3e-3,
+                           validation_fraction=0.2, strategy="default", verbose=0, **TINY)
+    return summary, out
+
+
+@pytest.fixture(scope="session")
+def predictor(trained):
+    import applications
+
+    return applications.load(trained[1])

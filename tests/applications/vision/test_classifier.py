@@ -4,7 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from applications.vision import ViTClassifier, VisionTransformer, load_backbone, load_classifier
+from applications.skeleton.init import parse_init
+from applications.skeleton.loading import load_keras_model
+from applications.vision import ViTClassifier, VisionTransformer, init_backbone
 
 
 def _model(**kwargs):
@@ -30,7 +32,7 @@ def test_save_load_round_trip(tmp_path):
     _perturb(model)  # the zero head would hide a lost weight
     path = tmp_path / "model.keras"
     model.save(path)
-    loaded = load_classifier(path)
+    loaded = load_keras_model(path)
     assert loaded.class_names == ["a", "b", "c"] and loaded.dropout_rate == 0.1
     np.testing.assert_allclose(loaded(_images()), model(_images()), atol=1e-6)
     assert json.dumps(loaded.get_config(), sort_keys=True) == json.dumps(model.get_config(), sort_keys=True)
@@ -40,8 +42,7 @@ def test_new_task_from_saved_backbone(tmp_path):
     model = _model()
     _perturb(model)
     model.save(tmp_path / "model.keras")
-    # A training out folder works as well as the file.
-    backbone = load_backbone(tmp_path, image_size=16)
+    backbone = init_backbone(parse_init(str(tmp_path / "model.keras")), image_size=16)
     assert backbone.image_size == (16, 16) and backbone.grid_shape == (4, 4)
     np.testing.assert_array_equal(backbone.encoder.get_weights()[0], model.backbone.encoder.get_weights()[0])
     backbone.trainable = False
@@ -69,8 +70,3 @@ def test_argument_errors(kwargs, match):
     backbone = VisionTransformer(image_size=8, patch_size=4, num_layers=1, hidden_dim=8, num_heads=2, intermediate_dim=16)
     with pytest.raises(ValueError, match=match):
         ViTClassifier(backbone, **kwargs)
-
-
-def test_missing_model_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="model.keras"):
-        load_classifier(tmp_path)

@@ -36,6 +36,9 @@ def test_predict_names_a_corrupt_file(trained, tmp_path, capsys, caplog):
     bad.write_bytes(b"garbage")
     assert main(["vision", "predict", "--model", str(out), str(bad)]) == 2
     assert "broken.png" in caplog.text and capsys.readouterr().out == ""
+    caplog.clear()
+    assert main(["vision", "predict", "--model", str(out), str(tmp_path / "missing.png")]) == 2
+    assert "No such image file" in caplog.text and "unreadable" not in caplog.text
 
 
 def test_explain_writes_png(trained, digits_dir, tmp_path, capsys):
@@ -51,11 +54,11 @@ def test_train_reports_an_empty_class(tmp_path, caplog):
     (tmp_path / "data" / "only_class").mkdir(parents=True)
     code = main(["vision", "train", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run")])
     assert code == 2 and "No images" in caplog.text
+    assert not (tmp_path / "run").exists()  # a failed start leaves nothing behind
 
 
 def test_no_xla_flag_reaches_the_training_run(digits_dir, tmp_path, monkeypatch):
-    from applications.vision import train as vision_train
     from training_run_spy import jit_compile_of_train_command
 
     argv = ["vision", "train", "--data", str(digits_dir), "--out", str(tmp_path / "run")]
-    assert jit_compile_of_train_command(monkeypatch, vision_train, argv) == ["auto", False]
+    assert jit_compile_of_train_command(monkeypatch, argv) == ["auto", False]

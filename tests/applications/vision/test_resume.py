@@ -7,12 +7,13 @@ import re
 import subprocess
 import sys
 
-import keras
 import numpy as np
+import pytest
 from sklearn.datasets import load_digits
 
-import applications.vision  # noqa: F401  (registers the model classes for loading)
+import applications
 from applications import datasets
+from applications.skeleton.errors import RunFolderError
 from keras_attn.training.checkpointing import list_checkpoints
 from kill_on_checkpoint import sigkill_once_checkpointed
 
@@ -29,7 +30,7 @@ def test_killed_training_command_resumes(tmp_path):
         sys.executable, "-m", "applications.cli", "vision", "train", "--data", str(data), "--out", str(out),
         "--epochs", str(EPOCHS), "--batch-size", str(BATCH), "--checkpoint-every", "3",
         "--size", "mu/2", "--num-layers", "1", "--hidden-dim", "16", "--num-heads", "2", "--mlp-dim", "32",
-        "--no-augment", "--validation-split", "0", "--strategy", "default",
+        "--validation-split", "0", "--strategy", "default",
     ]
     steps_per_epoch = IMAGES // BATCH
 
@@ -37,7 +38,11 @@ def test_killed_training_command_resumes(tmp_path):
     sigkill_once_checkpointed(
         command, out / "checkpoints", lambda step: step > 2 * steps_per_epoch, timeout=240, poll=0.01
     )
-    assert not (out / "model.keras").exists()
+    assert not (out / "model.keras").exists() and not (out / "run.json").exists()
+    # Not a finished run: loading it says how to resume, with the command.
+    with pytest.raises(RunFolderError, match=r"unfinished image-classification run .*checkpoint.*resume: "
+                                             r"keras-attn vision train --data"):
+        applications.load(out)
     resumed_from = list_checkpoints(str(out / "checkpoints"))[0]
     assert resumed_from["global_step"] < EPOCHS * steps_per_epoch, "the first run finished before the kill"
 
@@ -51,5 +56,6 @@ def test_killed_training_command_resumes(tmp_path):
     assert list_checkpoints(str(out / "checkpoints"))[0]["global_step"] == EPOCHS * steps_per_epoch
     with open(out / "history.csv") as f:
         assert [int(row["epoch"]) for row in csv.DictReader(f)][-1] == EPOCHS - 1
-    assert keras.saving.load_model(str(out / "model.keras")).count_params() > 0
+    assert applications.load(out).model.count_params() > 0
+    assert not (out / "training.json").exists() and (out / "run.json").exists()
     assert os.path.exists(out / "training_curve.png")

@@ -1,6 +1,5 @@
+from applications.vision.sizes import VARIANTS, auto_patch_size, decode_size, size_names
 import pytest
-
-from applications.vision.sizes import VARIANTS, decode_size, size_names
 
 
 @pytest.mark.parametrize(
@@ -12,6 +11,7 @@ from applications.vision.sizes import VARIANTS, decode_size, size_names
         ("L/16", (1024, 24, 16, 4096, 16)),
         ("S/8", (384, 12, 6, 1536, 8)),
         ("Ti/4", (192, 12, 3, 768, 4)),
+        ("nano", (64, 4, 4, 128, None)),
     ],
 )
 def test_decode(name, expected):
@@ -27,10 +27,10 @@ def test_overrides_and_none_keeps_named():
 def test_heads_divide_width_for_every_variant():
     for hidden_dim, _, num_heads, _ in VARIANTS.values():
         assert hidden_dim % num_heads == 0
-    assert size_names()[0] == "mu"
+    assert size_names()[:2] == ["mu", "nano"]
 
 
-@pytest.mark.parametrize("name", ["S", "S/", "X/16", "S/0", "S/16/2", 16])
+@pytest.mark.parametrize("name", ["S/", "X/16", "S/0", "S/16/2", 16, "/4"])
 def test_bad_names(name):
     with pytest.raises(ValueError):
         decode_size(name)
@@ -39,3 +39,9 @@ def test_bad_names(name):
 def test_unknown_override():
     with pytest.raises(ValueError, match="mlp"):
         decode_size("S/16", mlp=3)
+
+
+@pytest.mark.parametrize("image_size, patch", [((28, 28), 4), ((32, 32), 4), ((8, 8), 2), ((64, 48), 8),
+                                               ((224, 224), 32), ((30, 90), 16)])
+def test_auto_patch_keeps_at_most_eight_patches_a_side(image_size, patch):
+    assert auto_patch_size(image_size) == patch

@@ -1,5 +1,5 @@
-"""Training through TrainingRun: a tiny ViT learns load_digits, fine-tunes from a
-saved backbone at a new resolution, and trains alike on one and two devices."""
+"""Training through the skeleton: a tiny ViT learns load_digits, fine-tunes from a
+run folder at a new resolution, and trains alike on one and two devices."""
 
 import json
 import os
@@ -9,39 +9,34 @@ import sys
 import numpy as np
 import pytest
 
-from applications.vision import load_classifier
-from applications.vision.evaluate import evaluate
-from applications.vision.train import TrainConfig, train
+import applications
+from applications import vision
 
 
-def test_tiny_vit_learns_digits(trained, digits_dir):
-    results, out = trained
+def test_tiny_vit_learns_digits(trained, predictor, digits_dir):
+    summary, out = trained
     # Chance is 0.1; a 2-block ViT with 2x2 patches gets far above it in 6 epochs.
-    assert results["val_accuracy"] > 0.6, results
-    assert results["losses"][-1] < results["losses"][0]
-    for name in ("model.keras", "history.csv", "training_curve.png", "train_config.json"):
+    assert summary["val_accuracy"] > 0.6, summary
+    for name in ("model.keras", "run.json", "history.csv", "training_curve.png"):
         assert (out / name).is_file(), name
-    assert results["image_size"] == [8, 8] and len(results["class_names"]) == 10
-    evaluated = evaluate(results["model_path"], digits_dir, out_dir=out)
+    info = json.loads((out / "run.json").read_text())
+    assert info["task"] == "image-classification" and info["preprocessing"]["image_size"] == [8, 8]
+    assert len(info["preprocessing"]["class_names"]) == 10 and info["model_config"]["patch_size"] == [2, 2]
+    evaluated = predictor.evaluate(digits_dir, out_dir=out)
     assert evaluated["accuracy"] > 0.6 and evaluated["top5_accuracy"] > 0.9
     assert evaluated["num_examples"] == 1797
     assert np.asarray(evaluated["confusion_matrix"]).sum() == 1797
     assert (out / "confusion_matrix.png").is_file()
 
 
-def test_fine_tune_at_a_new_resolution(trained, digits_dir, tmp_path):
-    results, _ = trained
-    parent = load_classifier(results["model_path"])
-    tuned = train(
-        TrainConfig(
-            data=str(digits_dir), out=str(tmp_path), init=results["model_path"], image_size=16,
-            freeze_backbone=True, epochs=1, batch_size=64, augment=False, validation_split=0.2, verbose=0,
-        )
-    )
-    model = load_classifier(tuned["model_path"])
+def test_fine_tune_at_a_new_resolution(trained, predictor, digits_dir, tmp_path):
+    _, out = trained
+    tuned = vision.train(data=str(digits_dir), out=str(tmp_path / "tuned"), init=str(out), image_size=16,
+                         freeze_backbone=True, epochs=1, batch_size=64, validation_fraction=0.2, verbose=0)
+    model = applications.load(tmp_path / "tuned").model
     assert model.backbone.image_size == (16, 16) and model.backbone.grid_shape == (8, 8)
     # Frozen: the encoder is the parent's, unchanged by training.
-    for ours, theirs in zip(model.backbone.encoder.get_weights(), parent.backbone.encoder.get_weights()):
+    for ours, theirs in zip(model.backbone.encoder.get_weights(), predictor.backbone.encoder.get_weights()):
         np.testing.assert_array_equal(ours, theirs)
     # Upsampled digits with the interpolated positions are still recognised after one head-only epoch.
     assert tuned["val_accuracy"] > 0.3, tuned

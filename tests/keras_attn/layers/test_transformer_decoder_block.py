@@ -127,3 +127,27 @@ def test_cross_attention_needs_an_encoder_at_build():
     block(TARGET)
     with pytest.raises(ValueError, match="encoder"):
         block(TARGET, SOURCE)
+
+
+def test_generic_layer_checks_t5_options_and_biases():
+    run_layer_checks(
+        TransformerDecoderBlock,
+        dict(
+            num_heads=4, intermediate_dim=32, norm="rms_norm", use_bias=False, gated=True,
+            activation="gelu_approximate", attention_scale=1.0, rotary_max_wavelength=100,
+        ),
+        {
+            "decoder_sequence": TARGET,
+            "encoder_sequence": SOURCE,
+            "self_attention_bias": RNG.normal(size=(2, 4, 6, 6)).astype("float32"),
+            "cross_attention_bias": RNG.normal(size=(2, 4, 6, 5)).astype("float32"),
+        },
+        expected_output_shape=(2, 6, 16),
+    )
+
+
+def test_rotary_positions_are_on_self_attention_only():
+    block = TransformerDecoderBlock(num_heads=4, intermediate_dim=32, rotary_max_wavelength=100)
+    block(TARGET, SOURCE)
+    assert block.self_attention_layer.rotary is not None
+    assert block.cross_attention_layer.rotary is None

@@ -111,3 +111,53 @@ def test_bad_arguments(kwargs, message):
 def test_width_not_divisible_by_heads():
     with pytest.raises(ValueError, match="divisible by `num_heads`"):
         TransformerEncoderBlock(num_heads=3, intermediate_dim=8)(SEQUENCE)
+
+
+T5_OPTIONS = dict(
+    norm="rms_norm", use_bias=False, gated=True, activation="gelu_approximate", attention_scale=1.0,
+    layer_norm_epsilon=1e-6,
+)
+
+
+def test_generic_layer_checks_t5_options_rotary_and_bias():
+    bias = RNG.normal(size=(2, 4, 6, 6)).astype("float32")  # batch on axis 0 for the checks' fit step
+    run_layer_checks(
+        TransformerEncoderBlock,
+        dict(num_heads=4, intermediate_dim=32, rotary_max_wavelength=100, **T5_OPTIONS),
+        {"sequence": SEQUENCE, "padding_mask": PADDING, "attention_bias": bias},
+        expected_output_shape=(2, 6, 16),
+    )
+
+
+def test_t5_options_build_rms_norms_gated_feed_forward_and_no_biases():
+    block = TransformerEncoderBlock(num_heads=4, intermediate_dim=32, **T5_OPTIONS)
+    block(SEQUENCE)
+    assert isinstance(block.self_attention_norm, keras.layers.RMSNormalization)
+    assert isinstance(block.feed_forward_norm, keras.layers.RMSNormalization)
+    assert block.feed_forward.gated and block.self_attention_layer.scale == 1.0
+    assert not [w.path for w in block.weights if w.path.endswith("bias")]
+    assert TransformerEncoderBlock.from_config(block.get_config()).get_config() == block.get_config()
+
+
+def test_return_attention_scores_and_bias():
+    block = TransformerEncoderBlock(num_heads=4, intermediate_dim=32)
+    bias = RNG.normal(size=(1, 4, 6, 6)).astype("float32")
+    output, weights = block(SEQUENCE, padding_mask=PADDING, attention_bias=bias, return_attention_scores=True)
+    np.testing.assert_allclose(output, block(SEQUENCE, padding_mask=PADDING, attention_bias=bias), atol=1e-6)
+    assert tuple(weights.shape) == (2, 4, 6, 6)
+    np.testing.assert_allclose(np.asarray(weights)[0, :, :, 4:], 0.0, atol=1e-7)  # padded keys
+    assert not np.allclose(output, block(SEQUENCE, padding_mask=PADDING), atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(norm="batch_norm"), "norm"),
+        (dict(activation="no_such_activation"), "activation"),
+        (dict(rotary_max_wavelength=0), "rotary_max_wavelength"),
+        (dict(attention_scale=-1.0), "attention_scale"),
+    ],
+)
+def test_bad_new_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        TransformerEncoderBlock(num_heads=2, intermediate_dim=8, **kwargs)

@@ -82,6 +82,7 @@ def test_gpu_without_a_flash_capable_device_takes_the_fused_one_pass():
         (_call(chunk_size=256), Route("fused", flash=True)),  # flash is memory-linear too
         (_call(chunk_size=256, dropout=True), Route("chunked")),  # hashed dropout
         (_call(chunk_size=256, dtype="float32"), Route("chunked")),  # no flash for float32
+        (_call(chunk_size=256, has_bias=True, lazy_bias=True), Route("chunked")),  # a BucketedBias stays lazy
     ],
 )
 def test_gpu_falls_back_to_the_library_for_what_the_fused_kernel_cannot_do(call, expected):

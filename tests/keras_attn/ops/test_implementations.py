@@ -88,3 +88,29 @@ def test_half_precision_under_xla(dtype, implementation):
     for grad, want_grad in zip(grads, want_grads):
         assert np.all(np.isfinite(grad))
         np.testing.assert_allclose(grad, want_grad, atol=0.1)
+
+
+@pytest.mark.parametrize("chunk_size", [None, 4])
+@pytest.mark.parametrize("implementation", ["fused", "blocked"])
+def test_bucketed_bias_through_each_kernel(implementation, chunk_size):
+    from keras import ops
+
+    from keras_attn.ops import BucketedBias
+
+    rng = np.random.default_rng(2)
+    q, k, v = (tf.Variable(rng.normal(size=(2, 6, 4, 8)).astype("float32")) for _ in range(3))
+    table = tf.Variable(rng.normal(size=(8, 4)).astype("float32"))
+
+    def run(**kwargs):
+        with tf.GradientTape() as tape:
+            bias = BucketedBias(table, lambda d: ops.clip(d + 4, 0, 7))
+            out = sdpa(q, k, v, bias=bias, is_causal=True, **kwargs)
+            out = out[0] if kwargs.get("return_weights") else out
+            loss = tf.reduce_sum(out * np.linspace(-1, 1, 8, dtype="float32"))
+        return out, [tf.convert_to_tensor(g) for g in tape.gradient(loss, [q, k, v, table])]
+
+    want, want_grads = run(return_weights=True)
+    got, grads = run(implementation=implementation, chunk_size=chunk_size)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    for grad, want_grad in zip(grads, want_grads):
+        np.testing.assert_allclose(grad, want_grad, atol=1e-4)

@@ -7,27 +7,15 @@ file, which pytest's importlib mode does not allow reliably).
 import json
 import logging
 import os
-import socket
-import subprocess
 import sys
-import threading
-import time
 import types
 
+import multi_worker
 import pytest
+from multi_worker import free_ports, subprocess_env, tf_config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRAIN_SCRIPT = os.path.join(HERE, "_tiny_train_script.py")
-
-
-def subprocess_env(**extra):
-    """The environment of a test subprocess: CPU only, quiet TensorFlow."""
-    env = dict(os.environ)
-    env.update(CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
-    env.pop("TF_CONFIG", None)
-    env.pop("KERAS_ATTN_SKIP_COMPAT", None)
-    env.update(extra)
-    return env
 
 
 def script_command(*args, script=TRAIN_SCRIPT):
@@ -42,75 +30,11 @@ def parse_result(output):
     return None
 
 
-def free_ports(count):
-    """`count` distinct free TCP ports on localhost (bound to port 0, then released)."""
-    sockets = []
-    try:
-        for _ in range(count):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("localhost", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-def tf_config(ports, index):
-    return json.dumps(
-        {
-            "cluster": {"worker": [f"localhost:{port}" for port in ports]},
-            "task": {"type": "worker", "index": index},
-        }
-    )
-
-
 def run_workers(out_dirs, timeout, extra_env=None, script_args=(), stop_when=None):
-    """Run the tiny script as a two-worker `MultiWorkerMirroredStrategy` job.
-
-    Returns `[(returncode, output), ...]` per worker. When a worker fails, or
-    any output contains `stop_when`, the others may wait forever in a
-    collective: after 2 s (to finish reporting) every worker still running is
-    killed, as is everything still running at `timeout`. A killed worker's
-    returncode is negative.
-    """
-    ports = free_ports(len(out_dirs))
-    processes, buffers, readers = [], [], []
-    for index, out_dir in enumerate(out_dirs):
-        env = subprocess_env(TF_CONFIG=tf_config(ports, index), **(extra_env or {}))
-        process = subprocess.Popen(
-            script_command("--out", out_dir, "--strategy", "multi-worker", *script_args),
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        buffer = []
-        reader = threading.Thread(target=lambda p=process, b=buffer: b.extend(p.stdout), daemon=True)
-        reader.start()
-        processes.append(process)
-        buffers.append(buffer)
-        readers.append(reader)
-
-    def failing():
-        if any(p.poll() not in (None, 0) for p in processes):
-            return True
-        return stop_when is not None and any(stop_when in "".join(b) for b in buffers)
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(p.poll() is None for p in processes):
-        if failing():
-            time.sleep(2)
-            break
-        time.sleep(0.1)
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-    for reader in readers:
-        reader.join(timeout=10)
-    return [(p.returncode, "".join(b)) for p, b in zip(processes, buffers)]
+    """The tiny script as a two-worker `MultiWorkerMirroredStrategy` job, one out folder per
+    worker (see `multi_worker.run_workers`)."""
+    commands = [script_command("--out", out_dir, "--strategy", "multi-worker", *script_args) for out_dir in out_dirs]
+    return multi_worker.run_workers(commands, timeout, extra_env=extra_env, stop_when=stop_when)
 
 
 @pytest.fixture(scope="session")
