@@ -179,8 +179,8 @@ def pack(tokenizer, ids_a, ids_b=None, sequence_length=64):
         tokens, segments = first, tf.zeros_like(first)
     else:
         ids_b = tf.cast(ids_b, tf.int32)
-        budget = sequence_length - 3
-        length_a, length_b = ids_a.row_lengths(), ids_b.row_lengths()
+        budget = tf.constant(sequence_length - 3, tf.int64)
+        length_a, length_b = ids_a.row_lengths(), ids_b.row_lengths()  # int64
         keep_b = tf.minimum(length_b, tf.maximum(budget // 2, budget - length_a))  # the longer side loses first
         keep_a = tf.minimum(length_a, budget - keep_b)
         first = tf.concat([cls, _truncate_rows(ids_a, keep_a), sep], axis=1)
