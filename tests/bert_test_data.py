@@ -7,7 +7,7 @@ import random
 from applications import cli
 
 TINY = ["--size", "nano", "--num-layers", "1", "--hidden-dim", "32", "--num-heads", "2",
-        "--intermediate-dim", "64", "--sequence-length", "24", "--batch-size", "16", "--checkpoint-every", "0"]
+        "--intermediate-dim", "64", "--sequence-length", "24", "--batch-size", "16", "--checkpoint-every", "0", "--no-xla"]
 KEYWORDS = {"alpha": "first", "beta": "second", "gamma": "third"}
 FILLERS = "the light of day and night over water land tree stone river bread house fire cloud".split()
 
