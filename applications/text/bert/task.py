@@ -14,9 +14,7 @@ every epoch (`val_loss`, `val_masked_accuracy`).
 tokenizer and the encoder's weights come from a pretraining (or classification) run folder, or
 from a keras-hub `BertBackbone` preset (`keras_hub:<preset>`, its pooler too), and the size
 flags are ignored; without it the same architecture and a vocabulary trained on the training
-texts start from scratch. `--freeze-encoder` trains the pooler and the head only. The peak
-learning rate is 5e-4 from a pretrained encoder and 1e-3 from scratch unless
-`--learning-rate` says otherwise.
+texts start from scratch. `--freeze-encoder` trains the pooler and the head only.
 
 The defaults are what the demo proves on the shipped Bible data on a 2-core CPU (AMD EPYC,
 TensorFlow 2.21, the numbers of `applications/text/bert/demo.py`): the `tiny` size (BERT-Tiny:
@@ -35,8 +33,6 @@ logger = logging.getLogger(__name__)
 
 MASKED_LM = "masked-lm"
 TEXT_CLASSIFICATION = "text-classification"
-FINETUNE_LEARNING_RATE = 5e-4  # from a pretrained encoder
-SCRATCH_LEARNING_RATE = 1e-3
 
 _COMMON = dict(
     size="tiny", batch_size=32, dropout_rate=0.1, weight_decay=0.01,
@@ -81,6 +77,17 @@ def _tokenizer_for(settings, texts):
         return train_tokenizer(texts, settings.tokenizer, settings.vocabulary_size, lowercase=not settings.cased)
 
 
+def _validation_windows(tokenizer, texts, sequence_length):
+    """Windows of the held-out lines, or none when they are shorter than one window."""
+    from applications.text.bert.data import TextFileError, windows_of
+
+    try:
+        return windows_of(tokenizer, texts, sequence_length) if texts else []
+    except TextFileError:
+        logger.info("The %d held-out lines are shorter than one window: no validation.", len(texts))
+        return []
+
+
 def _encoder_config(settings, dimensions, vocabulary_size, max_sequence_length):
     return dict(vocabulary_size=vocabulary_size, max_sequence_length=max_sequence_length,
                 dropout_rate=settings.dropout_rate, norm_first=settings.norm == "pre", **dimensions)
@@ -103,7 +110,7 @@ class _BertTask(Task):
 class MaskedLMTask(_BertTask):
     name = MASKED_LM
     command = "pretrain"
-    defaults = dict(_COMMON, epochs=2, learning_rate=1e-3, validation_fraction=0.02, examples="lines")
+    defaults = dict(_COMMON, epochs=1, learning_rate=1e-3, validation_fraction=0.02, examples="windows")
     defaults_note = ("The defaults are tuned for ~30,000 short lines (Bible verses) on a CPU: BERT-Tiny, 2 epochs "
                      "in about 3 minutes (make demo); use --size mini or larger and more epochs for more text.")
 
@@ -123,8 +130,7 @@ class MaskedLMTask(_BertTask):
         length = settings.sequence_length
         if settings.examples == "windows":
             train = windows_of(tokenizer, train_texts, length, settings.data)
-            held = windows_of(tokenizer, validation_texts, length, "the validation lines") \
-                if len(validation_texts) else []
+            held = _validation_windows(tokenizer, validation_texts, length)
         else:
             train, held = train_texts, validation_texts
         global_batch = run.global_batch_size(settings.batch_size)
@@ -162,14 +168,9 @@ class MaskedLMTask(_BertTask):
 class TextClassificationTask(_BertTask):
     name = TEXT_CLASSIFICATION
     command = "finetune"
-    defaults = dict(_COMMON, epochs=6, learning_rate=None, validation_fraction=0.1, freeze_encoder=False)
-    defaults_note = ("The defaults are tuned for a few thousand labelled verses on a CPU (make demo: about 35 s); "
-                     "the peak learning rate is 5e-4 with --init and 1e-3 from scratch.")
-
-    def peak_learning_rate(self, settings, warmup_steps):
-        if settings.learning_rate is not None:
-            return float(settings.learning_rate)
-        return FINETUNE_LEARNING_RATE if settings.init else SCRATCH_LEARNING_RATE
+    defaults = dict(_COMMON, epochs=5, learning_rate=1e-3, validation_fraction=0.1, freeze_encoder=False)
+    defaults_note = ("The defaults are tuned for a few thousand labelled verses on a CPU (make demo); the same "
+                     "settings serve --init and from-scratch runs.")
 
     def read_data(self, settings, run):
         from applications.skeleton.classification import check_known_labels

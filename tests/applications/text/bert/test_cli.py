@@ -57,7 +57,7 @@ def test_evaluate_and_predict_masked_lm(capsys, pretrained, bert_files):
     out, _ = pretrained
     scores = run_cli(capsys, "bert", "evaluate", "--model", str(out), "--data", str(bert_files["corpus"]))
     assert set(scores) == {"masked_accuracy", "loss", "perplexity", "num_masked_tokens", "num_examples"}
-    assert scores["num_examples"] == 600 and 0.0 <= scores["masked_accuracy"] <= 1.0
+    assert scores["num_examples"] > 100 and 0.0 <= scores["masked_accuracy"] <= 1.0  # windows of 22 tokens
     again = run_cli(capsys, "bert", "evaluate", "--model", str(out), "--data", str(bert_files["corpus"]))
     assert again == scores  # the evaluation masks are seeded
     filled = run_cli(capsys, "bert", "predict", "--model", str(out), "In the [MASK], God created the [MASK].")
@@ -108,7 +108,7 @@ def test_corpus_of_fewer_lines_than_one_batch(capsys, tmp_path):
     corpus = tmp_path / "few.txt"
     corpus.write_text("In the beginning\nGod created\nthe heavens\n", encoding="utf-8")
     err = _error(capsys, "bert", "pretrain", "--data", str(corpus), "--out", str(tmp_path / "run"), *TINY,
-                 "--vocabulary-size", "30")
+                 "--vocabulary-size", "30", "--examples", "lines")
     assert f"{corpus}: 2 examples (lines) make no full batch of 16" in err  # one line held out
 
 
