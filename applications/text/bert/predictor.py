@@ -93,6 +93,8 @@ class MaskedLMPredictor(_BertPredictor):
     def predict(self, texts, top_k=5, batch_size=32):
         """For each text with `[MASK]` tokens: the `top_k` tokens at each, best first, and the
         text with every `[MASK]` filled by its best token."""
+        import tensorflow as tf
+
         from applications.text.bert.data import pack
         from applications.text.bert.tokenizers import MASK
 
@@ -108,8 +110,6 @@ class MaskedLMPredictor(_BertPredictor):
                     ids.append(self.tokenizer.mask_id)
                 if piece.strip():
                     ids += self.tokenizer.tokenize([piece]).flat_values.numpy().tolist()
-            import tensorflow as tf
-
             features = pack(self.tokenizer, tf.ragged.constant([ids], tf.int32), None, self.sequence_length)
             token_ids = features["token_ids"].numpy()[0]
             positions = np.flatnonzero(token_ids == self.tokenizer.mask_id)

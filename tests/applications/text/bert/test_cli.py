@@ -65,16 +65,18 @@ def test_evaluate_and_predict_masked_lm(capsys, pretrained, bert_files):
     assert len(filled[0]["masks"][0]["top_k"]) == 5
 
 
-def test_finetune_from_scratch_pairs_and_freeze(capsys, bert_files, tmp_path):
+def test_finetune_from_scratch_pairs_sentencepiece_and_freeze(capsys, bert_files, tmp_path):
     pairs = tmp_path / "pairs.tsv"
     lines = [line.split("\t") for line in bert_files["train"].read_text().splitlines()[:64]]
     pairs.write_text("".join(f"{text}\t{text[::-1]}\t{label}\n" for text, label in lines), encoding="utf-8")
     summary = run_cli(capsys, "bert", "finetune", "--data", str(pairs), "--out", str(tmp_path / "run"), *TINY,
-                      "--vocabulary-size", "100", "--max-steps", "3", "--freeze-encoder", "--norm", "pre")
+                      "--vocabulary-size", "100", "--max-steps", "3", "--freeze-encoder", "--norm", "pre",
+                      "--tokenizer", "sentencepiece")
     assert summary["task"] == "text-classification" and summary["steps"] == 3
     info = json.loads((tmp_path / "run" / "run.json").read_text())
     assert info["preprocessing"]["text_pairs"] is True and info["model_config"]["norm_first"] is True
     assert info["model_config"]["trainable"] is False  # --freeze-encoder
+    assert info["assets"] == ["tokenizer.model"] and info["preprocessing"]["tokenizer"] == "sentencepiece"
     results = run_cli(capsys, "bert", "predict", "--model", str(tmp_path / "run"), "alpha light\tthgil ahpla")
     assert results[0]["label"] in ("first", "second", "third")
 
