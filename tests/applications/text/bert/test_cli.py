@@ -82,11 +82,22 @@ def test_finetune_from_scratch_pairs_sentencepiece_and_freeze(capsys, bert_files
 
 
 def _error(capsys, *argv):
-    code = cli.main(list(argv))
+    """The one error line of a failing command (the runner logs it on the `keras_attn` logger)."""
+    import logging
+
+    records = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = records.append
+    logger = logging.getLogger("keras_attn")
+    logger.addHandler(handler)
+    try:
+        code = cli.main(list(argv))
+    finally:
+        logger.removeHandler(handler)
     err = capsys.readouterr().err.strip()
     assert code == 2, err
-    errors = [line for line in err.splitlines() if line.startswith("ERROR: ")]
-    assert len(errors) == 1 and "Traceback" not in err, err  # one line (INFO lines may precede it)
+    errors = [f"ERROR: {record.getMessage()}" for record in records]
+    assert len(errors) == 1 and "\n" not in errors[0] and "Traceback" not in err, (errors, err)
     return errors[0]
 
 

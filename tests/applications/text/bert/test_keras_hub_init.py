@@ -49,11 +49,11 @@ def test_finetune_from_a_keras_hub_preset(capsys, presets, bert_files, tmp_path)
     np.testing.assert_allclose(np.asarray(pooled), np.asarray(hub["pooled_output"]), atol=1e-4)
 
 
-def test_preset_without_a_tokenizer_is_a_clear_error(capsys, presets, bert_files, tmp_path):
+def test_preset_without_a_tokenizer_is_a_clear_error(capsys, caplog, presets, bert_files, tmp_path):
     _, _, without = presets
     code = cli.main(["bert", "finetune", "--data", str(bert_files["train"]), "--out", str(tmp_path / "run"),
                      "--init", f"keras_hub:{without}", *TINY])
-    err = capsys.readouterr().err
+    err = capsys.readouterr().err + caplog.text
     assert code == 2
     assert f"--init keras_hub:{without}: the preset has no BERT tokenizer" in err
 
