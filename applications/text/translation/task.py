@@ -1,4 +1,10 @@
-"""The translation task: an encoder-decoder Transformer trained on a TSV of sentence pairs.
+"""The translation task: an encoder-decoder trained on a TSV of sentence pairs.
+
+`--architecture` picks the network (`applications/text/translation/model.py`):
+`transformer` (the default), `t5` (T5's relative position bias, RMS norms, gated GELU) or
+`rnn` (Bahdanau's bidirectional GRU/LSTM encoder and attentive recurrent decoder,
+`--rnn-cell`); all three train on the same batches with the same recipe, are recorded in
+`run.json`'s `model_config` and are loaded, evaluated, decoded and exported the same way.
 
 The pairs are split (seeded) into training, validation (`--validation-fraction`, or
 `--validation-data FILE`) and an optional test split written to `OUT/test.tsv`
@@ -42,7 +48,7 @@ class TranslationTask(Task):
         size="tiny", epochs=18, batch_size=32, dropout_rate=0.1, validation_fraction=0.05,
         # The task's own settings.
         max_length=32, vocabulary_size=1000, label_smoothing=0.1, norm="pre", separate_embeddings=False,
-        untied_output=False, test_fraction=0.0, export=False,
+        untied_output=False, test_fraction=0.0, export=False, architecture="transformer", rnn_cell="gru",
     )
     defaults_note = ("The defaults are tuned for a few thousand short sentence pairs on a CPU (make demo: BLEU 8 on "
                      "held-out Bible verses in about a minute); for tens of thousands of pairs use --size small "
@@ -122,7 +128,7 @@ class TranslationTask(Task):
             vocabulary_size=data.extras["tokenizer"].vocabulary_size, max_length=settings.max_length,
             dropout_rate=settings.dropout_rate, norm_first=settings.norm == "pre",
             share_embeddings=not settings.separate_embeddings, tie_weights=not settings.untied_output,
-            **self.model_dimensions(settings),
+            architecture=settings.architecture, rnn_cell=settings.rnn_cell, **self.model_dimensions(settings),
         )
 
     def model_config(self, settings, data):

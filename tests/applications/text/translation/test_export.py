@@ -1,10 +1,13 @@
-"""The SavedModel translates in a fresh process that never imports keras_attn."""
+"""The SavedModel translates in a fresh process that never imports keras_attn, for every
+architecture."""
 
 import json
 import re
 import subprocess
 import sys
 import textwrap
+
+import pytest
 
 SCRIPT = textwrap.dedent(
     """
@@ -43,3 +46,27 @@ def test_saved_model_needs_tensorflow_text_ops(numbers_dir):
     # SentencepieceTokenizeOp, ...); tensorflow-text is the only custom-op library here.
     assert result.returncode != 0
     assert re.search(r"Op type not registered '\w+'", result.stderr), result.stderr[-2000:]
+
+
+SERVE_SCRIPT = """
+import tensorflow_text  # registers the SentencePiece ops
+translator = tf.saved_model.load(sys.argv[1])
+texts = translator.signatures["serving_default"](sentences=tf.constant(["twelve", "five hundred"]))
+result = {"translations": [t.decode() for t in texts["translations"].numpy()]}
+"""
+
+
+@pytest.mark.parametrize("architecture", ["t5", "rnn"])
+def test_export_command_serves_every_architecture(architecture, request, tmp_path):
+    from serving import serve
+
+    from applications import cli
+
+    folder = request.getfixturevalue(f"{architecture}_numbers_dir")
+    out = tmp_path / "saved_model"
+    assert cli.main(["text", "export", "--model", str(folder), "--out", str(out)]) == 0
+    served = serve(out, SERVE_SCRIPT)
+    assert served["imported"] == []
+    import applications
+
+    assert served["translations"] == applications.load(folder).translate(["twelve", "five hundred"])
