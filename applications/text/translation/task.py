@@ -12,7 +12,8 @@ The pairs are split (seeded) into training, validation (`--validation-fraction`,
 reused from `OUT` when a run resumes). Pairs longer than `--max-length` tokens on either side
 are left out of training (how many is logged). Adam (beta_2 0.98, epsilon 1e-9) with the
 warm-up / inverse-square-root schedule of "Attention Is All You Need": without
-`--learning-rate` its peak is the paper's `(hidden_dim * warmup_steps) ** -0.5`; without
+`--learning-rate` its peak is the paper's `(hidden_dim * warmup_steps) ** -0.5` (for `t5`
+divided by `sqrt(hidden_dim / num_heads)`: its attention logits are unscaled); without
 `--warmup-steps` the warm-up is a fifth of the run (20 to 4000 steps). Label smoothing 0.1,
 padding ignored by the loss and the token accuracy. After training, greedy translations of
 the validation pairs are scored (`val_bleu`, `val_chrf`).
@@ -60,8 +61,14 @@ class TranslationTask(Task):
     def peak_learning_rate(self, settings, warmup_steps):
         if settings.learning_rate is not None:
             return float(settings.learning_rate)
-        hidden_dim = self.model_dimensions(settings)["hidden_dim"]
-        return (hidden_dim * max(1, warmup_steps)) ** -0.5  # TransformerSchedule's peak
+        dimensions = self.model_dimensions(settings)
+        peak = (dimensions["hidden_dim"] * max(1, warmup_steps)) ** -0.5  # TransformerSchedule's peak
+        if settings.architecture == "t5":
+            # T5's logits are unscaled (its query kernels start key_dim ** -0.5 smaller instead), so
+            # Adam's steps move them sqrt(key_dim) times more than the Transformer's: a peak that
+            # much lower learns number phrases best (0.85 held-out exact match vs 0.59 at 15 epochs).
+            peak /= math.sqrt(dimensions["hidden_dim"] // dimensions["num_heads"])
+        return peak
 
     def model_dimensions(self, settings):
         return self.sizes.decode(settings.size, num_layers=settings.num_layers, hidden_dim=settings.hidden_dim,
