@@ -56,7 +56,7 @@ def _spec_augment():
 
 
 def _optimizer(learning_rate, progress):
-    """`applications.speech.train`'s AdamW, its warm-up + cosine planned over the budget."""
+    """The speech tasks' recipe (AdamW, warm-up + cosine to 5 %), planned over the budget."""
     return keras.optimizers.AdamW(BudgetCosineSchedule(learning_rate, progress, warmup_fraction=0.1, alpha=0.05),
                                   weight_decay=0.01)
 
@@ -115,13 +115,15 @@ def _limit(data, limit):
 def run_keywords(budget_seconds, size):
     from applications import datasets
     from applications.speech import data as speech_data
-    from applications.speech.train import load_task_data
+    from applications.speech.task import SpeechClassificationTask
 
     root = datasets.speech_keywords_dir()
-    train_set = _limit(load_task_data(root / "train", "classify"), size["limit"])
+    task = SpeechClassificationTask()  # reads the clips exactly as `speech train` does
+    train_set = task.load_split(root / "train", None, False, None)
+    test_set = task.load_split(root / "test", train_set["max_samples"], False, None, train_set)
+    train_set = _limit(train_set, size["limit"])
     max_samples = train_set["max_samples"]
     class_names = train_set["class_names"]
-    test_set = load_task_data(root / "test", "classify", max_samples, class_names=class_names)
     steps_per_epoch = len(train_set["audio"]) // size["batch"]
     contenders = {}
     for name in ("keras_attn", "keras_hub"):
@@ -158,13 +160,13 @@ def run_numbers(budget_seconds, size):
     from applications.speech.character_vocabulary import DEFAULT_CHARACTERS, CharacterVocabulary
     from applications.speech.ctc import CTCLoss
     from applications.speech.ctc_recognizer import CTCRecognizer
-    from applications.speech.evaluate import evaluate
+    from applications.speech.predictor import CTCPredictor
     from applications.speech.speech_encoder import SpeechEncoder
-    from applications.speech.train import load_task_data
+    from applications.speech.task import SpeechCTCTask
     from keras_attn.layers import LogMelSpectrogram
 
     vocabulary = CharacterVocabulary(DEFAULT_CHARACTERS)
-    train_set = load_task_data(datasets.speech_numbers_manifest("train"), "ctc", vocabulary=vocabulary)
+    train_set = SpeechCTCTask().load_split(datasets.speech_numbers_manifest("train"), None, False, vocabulary)
     max_samples = train_set["max_samples"]
     steps_per_epoch = len(train_set["audio"]) // size["ctc_batch"]
     keras.utils.set_random_seed(0)
@@ -181,12 +183,12 @@ def run_numbers(budget_seconds, size):
              len(train_set["audio"]), budget_seconds)
     trained = fit_for_budget(model, dataset, budget_seconds, steps_per_epoch=steps_per_epoch, progress=progress,
                              out_dir=tempfile.mkdtemp(prefix="speech_ctc_"))
-    scores = evaluate(model, datasets.speech_numbers_manifest("test"))
+    scores = CTCPredictor(model).evaluate(datasets.speech_numbers_manifest("test"))
     LOG.info("speech numbers keras_attn: %s; CER %.3f, WER %.3f", trained, scores["cer"], scores["wer"])
     contender = dict(trained, parameters=int(model.count_params()), **scores)
     setting = (f"numbers 0-999 read aloud: {len(train_set['audio'])} synthetic clips; CTC, encoder width "
                f"{size['ctc_width']}, {size['layers']} layers, batch {size['ctc_batch']}")
-    evaluated = f"{scores['num_examples']} test clips, unseen numbers and voices, greedy CTC"
+    evaluated = f"{scores['clips']} test clips, unseen numbers and voices, greedy CTC"
     rows = [dict(task="speech", metric=metric, ours=scores[key], theirs=None, better="lower", setting=setting,
                  evaluated=evaluated) for metric, key in (("numbers CER", "cer"), ("numbers WER", "wer"))]
     return rows, {"keras_attn": contender}
