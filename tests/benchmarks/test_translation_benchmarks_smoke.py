@@ -1,5 +1,5 @@
-"""`translation_architectures.py --quick` and `attention_history.py --quick`: each runs end to end,
-writes its own section of the report (kept when the other writes) and its charts.
+"""`translation_architectures.py --quick` and `attention_history.py --quick`: each runs end to end
+and writes its section of the report and its charts; a section is replaced in place.
 
 Tiny models, a 1-second budget, data subsets: nothing about the values is asserted, only
 that each was produced and is finite.
@@ -14,11 +14,16 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "benchmarks" / "applications"
 
 
-def _run(script, out, *extra):
-    completed = subprocess.run([sys.executable, str(SCRIPTS / script), "--quick", "--budget-seconds", "1", "--out",
-                                str(out), *extra], cwd=ROOT, capture_output=True, text=True, timeout=400)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    assert f"wrote {out}" in completed.stdout
+def _start(script, out, *extra):
+    return subprocess.Popen([sys.executable, str(SCRIPTS / script), "--quick", "--budget-seconds", "1", "--out",
+                             str(out), *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(process, out):
+    stdout, stderr = process.communicate(timeout=400)
+    assert process.returncode == 0, stderr[-3000:]
+    assert f"wrote {out}" in stdout
+    return out.read_text(encoding="utf-8")
 
 
 def _rows(text, first_header_cell):
@@ -36,25 +41,40 @@ def _finite(cell):
     return math.isfinite(float(cell.split()[0].rstrip("x")))
 
 
-def test_both_translation_benchmarks_write_their_sections(tmp_path):
-    out = tmp_path / "APPLICATIONS.md"
-    out.write_text("# Application quality\n\nthe head run_applications.py writes\n", encoding="utf-8")
-    _run("translation_architectures.py", out)
-    _run("attention_history.py", out, "--pictures", str(tmp_path))
-    _run("translation_architectures.py", out)  # replaces its section, keeps the others
-    text = out.read_text(encoding="utf-8")
-    assert text.startswith("# Application quality") and text.count("<!-- begin translation-architectures -->") == 1
-    assert text.count("<!-- begin attention-history -->") == 1 and "--quick" in text
+def test_both_translation_benchmarks_run_and_write_their_sections(tmp_path):
+    # The two run side by side (2 cores), each into its own report.
+    architectures_out, history_out = tmp_path / "architectures.md", tmp_path / "history.md"
+    architectures = _start("translation_architectures.py", architectures_out)
+    history = _start("attention_history.py", history_out, "--pictures", str(tmp_path))
+    text = _finish(architectures, architectures_out) + _finish(history, history_out)
+    assert text.count("<!-- begin translation-architectures -->") == 1 and "--quick" in text
+    assert text.count("<!-- begin attention-history -->") == 1
 
-    architectures = _rows(text, "architecture")
-    assert [row[0] for row in architectures] == ["transformer", "t5", "rnn"]
-    for row in architectures:
+    rows = _rows(text, "architecture")
+    assert [row[0] for row in rows] == ["transformer", "t5", "rnn"]
+    for row in rows:
         assert int(row[2]) > 0 and int(row[4]) > 1, row  # parameters, steps
         assert all(_finite(cell) for cell in row[5:]), row
-
     speed = _rows(text, "tokens (source = target)")
     assert speed and all(_finite(cell) for row in speed for cell in row), speed
     copy = _rows(text, "length")
     assert copy and all(_finite(cell) for row in copy for cell in row[1:]), copy
     for name in ("attention_history_speed.png", "attention_history_copy.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_section_is_replaced_in_place_and_the_rest_kept(tmp_path):
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        from sections import write_section
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    out = tmp_path / "APPLICATIONS.md"
+    out.write_text("# Head\n\nwritten by run_applications.py\n", encoding="utf-8")
+    write_section(out, "a", "## A\n\nfirst")
+    write_section(out, "b", "## B")
+    write_section(out, "a", "## A\n\nsecond")
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Head\n\nwritten by run_applications.py\n")
+    assert text.count("<!-- begin a -->") == 1 and "second" in text and "first" not in text
+    assert text.index("## A") < text.index("## B")
