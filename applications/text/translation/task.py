@@ -146,17 +146,21 @@ class TranslationTask(Task):
 
         model = build_translator_model(self.config(settings, data))
         if init is not None:
-            self._initialise(model, init, data)
+            self._initialise(model, init, data, settings)
         return model
 
-    def _initialise(self, model, init, data):
-        """Start from a translation run's weights (same vocabulary and sizes)."""
+    def _initialise(self, model, init, data, settings):
+        """Start from a translation run's weights (same architecture, vocabulary and sizes)."""
         from applications import load
         from applications.skeleton.errors import FlagError
 
         if init.kind != "run":
             raise FlagError(f"--init {init}: translation starts from a translation run folder (its tokenizer too)")
         parent = load(init.value, tasks=(TASK_NAME,), command="text train --init")
+        architecture = parent.translator.config.architecture
+        if architecture != settings.architecture:
+            raise FlagError(f"--init {init}: it is a {architecture} run; this run trains --architecture "
+                            f"{settings.architecture}")
         if parent.translator.tokenizer.proto != data.extras["tokenizer"].proto:
             raise FlagError(
                 f"--init {init}: its vocabulary differs from this run's; copy {init.value}/tokenizer.model into "

@@ -15,10 +15,10 @@ SOURCE = RNG.normal(size=(2, 7, 10)).astype("float32")
 SOURCE_MASK = np.array([[True] * 4 + [False] * 3, [True] * 7])
 
 
-@pytest.mark.parametrize("cell", ["gru", "lstm"])
-def test_generic_layer_checks(cell):
+def test_generic_layer_checks():
+    # The LSTM variant differs only in its cell (checked step by step below).
     run_layer_checks(
-        BahdanauDecoder, {"units": 8, "cell": cell, "output_dim": 6, "dropout_rate": 0.1},
+        BahdanauDecoder, {"units": 8, "cell": "gru", "output_dim": 6, "dropout_rate": 0.1},
         {"target_sequence": TARGET, "encoder_sequence": SOURCE, "encoder_padding_mask": SOURCE_MASK}, {},
     )
 

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
 
 SCRIPT = textwrap.dedent(
     """
@@ -50,23 +49,23 @@ def test_saved_model_needs_tensorflow_text_ops(numbers_dir):
 
 SERVE_SCRIPT = """
 import tensorflow_text  # registers the SentencePiece ops
-translator = tf.saved_model.load(sys.argv[1])
-texts = translator.signatures["serving_default"](sentences=tf.constant(["twelve", "five hundred"]))
-result = {"translations": [t.decode() for t in texts["translations"].numpy()]}
+result = {}
+for name, folder in zip(("t5", "rnn"), sys.argv[1:]):
+    translator = tf.saved_model.load(folder)
+    texts = translator.signatures["serving_default"](sentences=tf.constant(["twelve", "five hundred"]))
+    result[name] = [t.decode() for t in texts["translations"].numpy()]
 """
 
 
-@pytest.mark.parametrize("architecture", ["t5", "rnn"])
-def test_export_command_serves_every_architecture(architecture, request, tmp_path):
+def test_export_command_serves_t5_and_rnn(t5_numbers_dir, rnn_numbers_dir, tmp_path):
+    import applications
+    from applications import cli
     from serving import serve
 
-    from applications import cli
-
-    folder = request.getfixturevalue(f"{architecture}_numbers_dir")
-    out = tmp_path / "saved_model"
-    assert cli.main(["text", "export", "--model", str(folder), "--out", str(out)]) == 0
-    served = serve(out, SERVE_SCRIPT)
+    folders = {"t5": t5_numbers_dir, "rnn": rnn_numbers_dir}
+    for name, folder in folders.items():
+        assert cli.main(["text", "export", "--model", str(folder), "--out", str(tmp_path / name)]) == 0
+    served = serve(tmp_path / "t5", SERVE_SCRIPT, tmp_path / "rnn")  # one fresh process for both
     assert served["imported"] == []
-    import applications
-
-    assert served["translations"] == applications.load(folder).translate(["twelve", "five hundred"])
+    for name, folder in folders.items():
+        assert served[name] == applications.load(folder).translate(["twelve", "five hundred"]), name

@@ -98,3 +98,11 @@ def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path):
     # loss's documented reduction), and the one-device run is compiled with XLA.
     assert losses["default"] == pytest.approx(losses["mirrored"], rel=0.02)
     assert losses["default"][-1] < losses["default"][0]
+
+
+def test_init_from_a_run_of_another_architecture_is_refused(rnn_numbers_dir, numbers_file, tmp_path, capsys):
+    argv = ["text", "train", "--data", str(numbers_file), "--out", str(tmp_path / "run"), "--max-length", "16",
+            "--vocabulary-size", "200", "--epochs", "1", "--strategy", "default", "--init", str(rnn_numbers_dir)]
+    assert cli.main(argv) == 2
+    assert "it is a rnn run; this run trains --architecture transformer" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()  # a failed start leaves nothing behind
