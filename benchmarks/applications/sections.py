@@ -1,8 +1,8 @@
 """A benchmark's own section of a Markdown report, replaced in place on every run.
 
-`run_applications.py` writes the head of `APPLICATIONS.md`; the translation benchmarks
-(`translation_architectures.py`, `attention_history.py`) each keep one section between
-`<!-- begin NAME -->` and `<!-- end NAME -->` markers, appended the first time.
+`run_applications.py` writes the head of `APPLICATIONS.md` (keeping the marked sections); the
+translation benchmarks (`translation_architectures.py`, `attention_history.py`) each keep one
+section between `<!-- begin NAME -->` and `<!-- end NAME -->` markers, appended the first time.
 """
 
 from pathlib import Path
@@ -23,6 +23,25 @@ def write_section(path, name, markdown):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def marked_sections(path):
+    """Every `<!-- begin NAME -->...<!-- end NAME -->` block of `path`, in order ("" if none), so a
+    report that rewrites the whole file can keep the sections other benchmarks own."""
+    path = Path(path)
+    if not path.exists():
+        return ""
+    blocks, text = [], path.read_text(encoding="utf-8")
+    while "<!-- begin " in text:
+        start = text.index("<!-- begin ")
+        name = text[start + len("<!-- begin ") :].split(" -->", 1)[0]
+        end = f"<!-- end {name} -->"
+        if end not in text[start:]:
+            break
+        stop = text.index(end, start) + len(end)
+        blocks.append(text[start:stop])
+        text = text[stop:]
+    return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 
 def markdown_table(header, rows):

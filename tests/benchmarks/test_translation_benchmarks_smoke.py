@@ -78,3 +78,18 @@ def test_a_section_is_replaced_in_place_and_the_rest_kept(tmp_path):
     assert text.startswith("# Head\n\nwritten by run_applications.py\n")
     assert text.count("<!-- begin a -->") == 1 and "second" in text and "first" not in text
     assert text.index("## A") < text.index("## B")
+
+
+def test_a_whole_report_rewrite_keeps_the_marked_sections(tmp_path):
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        from sections import marked_sections, write_section
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    out = tmp_path / "APPLICATIONS.md"
+    write_section(out, "a", "## A")
+    write_section(out, "b", "## B")
+    out.write_text("# New head\n\n" + marked_sections(out), encoding="utf-8")  # as run_applications.py does
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# New head") and "## A" in text and "## B" in text
+    assert marked_sections(tmp_path / "missing.md") == ""

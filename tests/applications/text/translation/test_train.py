@@ -100,9 +100,11 @@ def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path):
     assert losses["default"][-1] < losses["default"][0]
 
 
-def test_init_from_a_run_of_another_architecture_is_refused(rnn_numbers_dir, numbers_file, tmp_path, capsys):
+def test_init_from_a_run_of_another_architecture_is_refused(rnn_numbers_dir, numbers_file, tmp_path, capsys,
+                                                            caplog):
     argv = ["text", "train", "--data", str(numbers_file), "--out", str(tmp_path / "run"), "--max-length", "16",
             "--vocabulary-size", "200", "--epochs", "1", "--strategy", "default", "--init", str(rnn_numbers_dir)]
     assert cli.main(argv) == 2
-    assert "it is a rnn run; this run trains --architecture transformer" in capsys.readouterr().err
+    captured = capsys.readouterr()  # the one-line message goes to stderr through logging
+    assert "it is a rnn run; this run trains --architecture transformer" in captured.err + caplog.text
     assert not (tmp_path / "run").exists()  # a failed start leaves nothing behind
