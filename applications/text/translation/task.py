@@ -84,6 +84,7 @@ class TranslationTask(Task):
         from applications.text.translation.data import filter_by_length, make_dataset, read_pairs, split_pairs
         from applications.text.translation.translator import TOKENIZER_FILE
 
+        check_choices(settings)
         pairs = read_pairs(settings.data)
         validation_fraction = 0.0 if settings.validation_data else settings.validation_fraction
         train_pairs, validation_pairs, test_pairs = split_pairs(pairs, validation_fraction, settings.test_fraction,
@@ -193,6 +194,18 @@ class TranslationTask(Task):
         hypotheses = translator.translate([source for source, _ in pairs], batch_size=min(64, len(pairs)))
         scores = score_translations(hypotheses, [target for _, target in pairs])
         return {"val_bleu": scores["bleu"], "val_chrf": scores["chrf"], "val_exact_match": scores["exact_match"]}
+
+
+def check_choices(settings):
+    """`FlagError` for an `architecture` or `rnn_cell` the family does not have (the command line's
+    `choices` check them too; this catches the Python API's keywords before any data is read)."""
+    from applications.skeleton.errors import FlagError
+    from applications.text.translation.sizes import ARCHITECTURES, RNN_CELLS
+
+    for name, value, choices in (("architecture", settings.architecture, ARCHITECTURES),
+                                 ("rnn_cell", settings.rnn_cell, RNN_CELLS)):
+        if value not in choices:
+            raise FlagError(f"--{name.replace('_', '-')}: {value!r} is not one of {', '.join(choices)}")
 
 
 def epochs_for_steps(num_pairs, batch_size, steps):

@@ -108,3 +108,12 @@ def test_init_from_a_run_of_another_architecture_is_refused(rnn_numbers_dir, num
     captured = capsys.readouterr()  # the one-line message goes to stderr through logging
     assert "it is a rnn run; this run trains --architecture transformer" in captured.err + caplog.text
     assert not (tmp_path / "run").exists()  # a failed start leaves nothing behind
+
+
+def test_an_unknown_architecture_is_a_flag_error(tmp_path):
+    from applications.skeleton.errors import FlagError
+    from applications.text import translation
+
+    with pytest.raises(FlagError, match="--architecture: 'lstm' is not one of transformer, t5, rnn"):
+        translation.train(data=str(tmp_path / "missing.tsv"), out=str(tmp_path / "run"), architecture="lstm",
+                          strategy="default")
