@@ -31,7 +31,6 @@ All are scored on the same 1,050 test verses (accuracy and macro F1,
 import argparse
 import logging
 import os
-import re
 import sys
 import tempfile
 import time
@@ -42,7 +41,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 LOG = logging.getLogger("keras_attn.bench.applications")
-START, END = "<!-- bert-classification:start -->", "<!-- bert-classification:end -->"
+SECTION = "bert-classification"  # its section of APPLICATIONS.md (benchmarks/applications/sections.py)
 QUICK = dict(size="nano", sequence_length=32, vocabulary_size=300, batch_size=16, corpus_lines=1500,
              train_lines=280, test_lines=70)
 
@@ -201,7 +200,7 @@ def _number(value):
 def render(results, facts, pretrain_seconds, budget_seconds, quick):
     pre = results["pretraining"]
     data = results["data"]
-    lines = [START, "## BERT: book-kind classification after a fixed CPU time budget", ""]
+    lines = ["## BERT: book-kind classification after a fixed CPU time budget", ""]
     if quick:
         lines += ["**`--quick` run: tiny models and data subsets. These numbers check that the code runs; "
                   "they measure nothing.**", ""]
@@ -239,16 +238,8 @@ def render(results, facts, pretrain_seconds, budget_seconds, quick):
               f"{pre['loss']:.3f}.", "",
               "What is compared is in `benchmarks/applications/bert_classification.py`'s docstring: the BERT "
               "application's own data pipeline, models, optimizer and schedule (planned over the budget), one run "
-              "each, so a point or two of accuracy is within noise.", END]
+              "each, so a point or two of accuracy is within noise."]
     return "\n".join(lines) + "\n"
-
-
-def write_section(path, section):
-    """Replace the section between the markers in `path` (or append it)."""
-    text = Path(path).read_text(encoding="utf-8") if os.path.exists(path) else ""
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END) + r"\n?", re.S)
-    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-    Path(path).write_text(text.lstrip("\n"), encoding="utf-8")
 
 
 def main(argv=None):
@@ -264,7 +255,9 @@ def main(argv=None):
     facts = machine_facts()
     started = time.time()
     results = run(args.pretrain_seconds, args.budget_seconds, quick=args.quick)
-    write_section(args.out, render(results, facts, args.pretrain_seconds, args.budget_seconds, args.quick))
+    from sections import write_section
+
+    write_section(args.out, SECTION, render(results, facts, args.pretrain_seconds, args.budget_seconds, args.quick))
     print(f"wrote {args.out} ({(time.time() - started) / 60:.1f} min)")
     return 0
 

@@ -164,8 +164,11 @@ def main(argv=None):
     facts["load_end"] = os.getloadavg()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(rows_by_task, details_by_task, facts, args.budget_seconds, args.quick, durations),
-                   encoding="utf-8")
+    from sections import marked_sections
+
+    kept = marked_sections(out)  # the sections the translation benchmarks own
+    report = render(rows_by_task, details_by_task, facts, args.budget_seconds, args.quick, durations)
+    out.write_text(report + ("\n" + kept if kept else ""), encoding="utf-8")
     for task, rows in rows_by_task.items():
         for row in rows:
             sys.stdout.write(f"{task}: {row['metric']}: ours {_number(row['ours'])}, twin {_number(row['theirs'])}\n")

@@ -47,6 +47,10 @@ class AdditiveAttention(SingleHeadAttention):
         return_attention_scores: also return the weights `(batch, Tq, Tv)`.
         training: enables dropout.
         mask: `[query_mask, value_mask]`, as for `keras.layers.Attention`.
+        key_cache: `compute_key_cache(key)`: the keys projected once, for
+            many calls over the same keys (a decoder attending to one source
+            at every step; Bahdanau et al. precompute `U_a h_j` the same way).
+            `key` is then not read.
 
     Returns:
         `(batch, Tq, dim_v)`, or `(output, weights)` with
@@ -68,9 +72,13 @@ class AdditiveAttention(SingleHeadAttention):
     TensorShape([2, 3, 8])
     >>> float(np.abs(layer(query, value, value_mask=np.zeros((2, 6), bool))).max())
     0.0
+    >>> keys = layer.compute_key_cache(value)  # (2, 6, 4), once for many queries
+    >>> bool(np.allclose(layer(query, value, key_cache=keys), layer(query, value)))
+    True
     """
 
     query_key_same_dim = False
+    projects_keys = True
 
     def __init__(
         self,
@@ -115,9 +123,16 @@ class AdditiveAttention(SingleHeadAttention):
         )  # v
         self.built = True
 
-    def _attend(self, query, key, value, mask, is_causal, training, return_weights):
+    def compute_key_cache(self, key):
+        """The projected keys `key W_k`, `(batch, Tv, units)`, for `key_cache`.
+
+        The layer must be built (called once, or `build`).
+        """
+        return self.key_dense(key)
+
+    def _attend(self, query, key, value, mask, is_causal, training, return_weights, key_is_projected=False):
         projected_query = ops.cast(self.query_dense(query), "float32")  # (B, Tq, U)
-        projected_key = ops.cast(self.key_dense(key), "float32")  # (B, Tv, U)
+        projected_key = ops.cast(key if key_is_projected else self.key_dense(key), "float32")  # (B, Tv, U)
         hidden = ops.tanh(projected_query[:, :, None, :] + projected_key[:, None, :, :])  # (B, Tq, Tv, U)
         scores = ops.einsum("bqku,u->bqk", hidden, ops.cast(self.score_vector, "float32"))  # (B, Tq, Tv)
         # The op computes softmax(q . k * scale + bias) v. With zero queries and

@@ -30,6 +30,10 @@ class SingleHeadAttention(keras.layers.Layer):
         training: enables dropout on the weights.
         mask: `[query_mask, value_mask]`, the `keras.layers.Attention` form;
             combined (AND) with the two arguments above.
+        key_cache: for layers that project their keys (`AdditiveAttention`):
+            `compute_key_cache(key)`, the keys projected once and reused by
+            every call over the same keys (a decoder attending to one source
+            at every step); `key` is then not read.
 
     Masking: a query whose keys are all masked, or that is itself masked,
     returns zeros and zero weights. The output carries the query's mask.
@@ -37,6 +41,8 @@ class SingleHeadAttention(keras.layers.Layer):
 
     # Whether `query` and `key` must share their last dimension (no projections).
     query_key_same_dim = True
+    # Whether the layer projects its keys (and so accepts `key_cache`).
+    projects_keys = False
 
     def __init__(self, dropout_rate=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -86,8 +92,9 @@ class SingleHeadAttention(keras.layers.Layer):
         return_attention_scores=False,
         training=None,
         mask=None,
+        key_cache=None,
     ):
-        key = value if key is None else key
+        key = self._key_or_cache(value, key, key_cache)
         self._check_shapes(query.shape, value.shape, key.shape)
         if mask is not None:
             if not isinstance(mask, (list, tuple)) or len(mask) != 2:
@@ -114,7 +121,19 @@ class SingleHeadAttention(keras.layers.Layer):
             is_causal=causal_only,
             training=bool(training) and self.dropout_rate > 0.0,
             return_weights=return_attention_scores,
+            **({} if key_cache is None else {"key_is_projected": True}),
         )
+
+    def _key_or_cache(self, value, key, key_cache):
+        """The keys `_attend` receives: `key_cache` (projected keys) when given, else `key` or `value`."""
+        if key_cache is None:
+            return value if key is None else key
+        if not self.projects_keys:
+            raise ValueError(
+                f"{type(self).__name__} does not project its keys, so there is nothing to cache. "
+                f"Received: key_cache.shape={tuple(key_cache.shape)}"
+            )
+        return key_cache
 
     def _attend(self, query, key, value, mask, is_causal, training, return_weights):
         raise NotImplementedError
@@ -140,8 +159,9 @@ class SingleHeadAttention(keras.layers.Layer):
         return_attention_scores=False,
         training=None,
         mask=None,
+        key_cache=None,
     ):
-        key = value if key is None else key
+        key = self._key_or_cache(value, key, key_cache)
         self._check_shapes(query.shape, value.shape, key.shape)
         output = keras.KerasTensor(self.compute_output_shape(query.shape, value.shape), dtype=self.compute_dtype)
         if not return_attention_scores:

@@ -6,7 +6,6 @@ Tiny models without XLA, 1-second budgets, data subsets. Nothing about the value
 the section replaces its earlier version instead of being appended twice.
 """
 
-import importlib.util
 import math
 import subprocess
 import sys
@@ -33,16 +32,3 @@ def test_quick_run_writes_its_section(tmp_path):
         "TF-IDF + logistic regression (scikit-learn)"]
     for row in rows:
         assert 0.0 <= float(row[1]) <= 1.0 and math.isfinite(float(row[2])), row
-
-
-def test_section_is_replaced_not_appended(tmp_path):
-    spec = importlib.util.spec_from_file_location("bert_classification", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(SCRIPT.parent))
-    spec.loader.exec_module(module)
-    out = tmp_path / "APPLICATIONS.md"
-    out.write_text("# Title\n\nbefore\n", encoding="utf-8")
-    for number in (1, 2):
-        module.write_section(out, f"{module.START}\n## BERT run {number}\n{module.END}\n")
-    text = out.read_text(encoding="utf-8")
-    assert text.count(module.START) == 1 and "run 2" in text and "run 1" not in text and "before" in text

@@ -1,6 +1,7 @@
 """`keras-attn text train|evaluate|translate|attention|export`: the translation family's commands.
 
     keras-attn text train --data pairs.tsv --out runs/en-es
+    keras-attn text train --data pairs.tsv --out runs/en-es-rnn --architecture rnn   (or t5)
     keras-attn text evaluate --model runs/en-es --data test.tsv --json
     keras-attn text translate --model runs/en-es "In the beginning"      (also `text predict`)
     echo "And God said" | keras-attn text translate --model runs/en-es --beam-width 4
@@ -15,10 +16,11 @@ import sys
 from applications.skeleton.commands import (
     add_evaluate_command, add_export_command, add_predict_command, add_train_command, load_predictor,
 )
+from applications.text.translation.sizes import ARCHITECTURES, RNN_CELLS
 from applications.text.translation.task import TASK_NAME, TranslationTask
 
 TASKS = {TASK_NAME: "applications.text.translation.predictor:TranslationPredictor"}
-CUSTOM_OBJECTS = None  # the translator is made of keras_attn's own layers
+CUSTOM_OBJECTS = "applications.text.custom_objects"  # the RNN's BahdanauDecoder
 DATA_LAYOUT = ("--data is a UTF-8 text file (optionally .gz) of source<TAB>target lines, one pair a line; "
                "further columns are ignored.")
 
@@ -66,6 +68,11 @@ def register(subparsers):
 
     train = add_train_command(commands, TranslationTask(), help="train a translator on a TSV of sentence pairs",
                               description=DATA_LAYOUT)
+    train.add_argument("--architecture", choices=ARCHITECTURES,
+                       help="transformer (Vaswani et al.), t5 (relative position bias, RMS norm, gated GELU) or rnn "
+                            "(Bahdanau et al.: bidirectional recurrent encoder, additive attention at every decoder "
+                            "step); the same --size table sizes all three (default: transformer)")
+    train.add_argument("--rnn-cell", choices=RNN_CELLS, help="the rnn architecture's recurrent cell (default: gru)")
     train.add_argument("--max-length", type=int, metavar="N",
                        help="tokens per side, start/end included; longer pairs are left out (default: 32)")
     train.add_argument("--vocabulary-size", type=int, metavar="N",
@@ -94,7 +101,9 @@ def register(subparsers):
     _search_flags(translate)
     translate.add_argument("sentences", nargs="*")
 
-    attention = add_predict_command(commands, _attention, "save the cross-attention heatmap of a translation",
+    attention = add_predict_command(commands, _attention,
+                                    "save the alignment heatmap of a translation (cross-attention, or the RNN's "
+                                    "additive attention)",
                                     name="attention", text=lambda result: [result["picture"]])
     attention.add_argument("sentence")
     attention.add_argument("--out", help="PNG path (default: MODEL/attention.png)")

@@ -8,17 +8,9 @@ With internet access, a user starts from a preset:
     outputs = model({"encoder_token_ids": ..., "encoder_padding_mask": ...,
                      "decoder_token_ids": ..., "decoder_padding_mask": ...})
 
-T5 in keras-attn terms (keras-hub's `T5TransformerLayer`): pre-norm blocks
-with RMS norms without bias (`norm="rms_norm"`, epsilon `1e-6`), projections
-without bias (`use_bias=False`), no logit scaling (`attention_scale=1.0`: the
-query initialisation carries it), no position embeddings: a
-`RelativePositionBias` (32 buckets, max distance 128) computed once per stack
-and shared by its blocks' self-attention, bidirectional in the encoder and
-causal in the decoder; cross-attention has none. The feed-forward network is
-ReLU (T5) or gated GELU with the tanh approximation (T5 v1.1, `gated=True`).
-One token embedding serves the encoder and the decoder. Dropout sits after the
-embeddings, on the attention weights, on every residual branch, inside the
-feed-forward network and after each stack's final norm, as in keras-hub.
+The model is built by `applications/text/translation/t5.py`, the family's one T5 builder
+(its module doc says how T5 maps onto keras-attn layers), with the backbone's
+configuration; this module copies the weights.
 
 The language-model head (the tied or separate reverse embedding of
 `T5Seq2SeqLM`) is not part of the backbone and is not imported.
@@ -27,12 +19,8 @@ The language-model head (the tied or separate reverse embedding of
 import keras
 import numpy as np
 
-from keras_attn.layers import RelativePositionBias
-from keras_attn.layers import TransformerDecoder
-from keras_attn.layers import TransformerEncoder
+from applications.text.translation.t5 import t5_encoder_decoder, t5_stacks
 
-# keras-hub's T5MultiHeadAttention fixes these.
-NUM_BUCKETS, MAX_DISTANCE = 32, 128
 INPUTS = ("encoder_token_ids", "encoder_padding_mask", "decoder_token_ids", "decoder_padding_mask")
 
 
@@ -46,52 +34,22 @@ def _activation_name(activation):
     return name
 
 
-def _stack_arguments(hub):
-    """The block arguments of a T5 stack, from the backbone's config."""
-    return dict(
-        num_layers=hub.num_layers,
-        num_heads=hub.num_heads,
-        intermediate_dim=hub.intermediate_dim,
-        key_dim=hub.key_value_dim or hub.hidden_dim // hub.num_heads,
-        dropout_rate=hub.dropout,
-        attention_dropout_rate=hub.dropout,
-        activation=_activation_name(hub.activation),
-        gated=hub.use_gated_activation,
-        layer_norm_epsilon=hub.layer_norm_epsilon,
-        norm="rms_norm",
-        use_bias=False,
-        attention_scale=1.0,
-        final_norm=True,
-        dtype=hub.dtype_policy.name,
-    )
-
-
 def _build(hub, name):
     """Our functional model with keras-hub's inputs and outputs (random weights)."""
     dtype = hub.dtype_policy.name
     inputs = {key: keras.Input(shape=(None,), dtype="int32", name=key) for key in INPUTS}
     embedding = keras.layers.Embedding(hub.vocabulary_size, hub.hidden_dim, name="token_embedding", dtype=dtype)
-    dropout = lambda key: keras.layers.Dropout(hub.dropout, name=key, dtype=dtype)  # noqa: E731
-    bias = lambda key, bidirectional: RelativePositionBias(  # noqa: E731
-        hub.num_heads, NUM_BUCKETS, MAX_DISTANCE, bidirectional=bidirectional, name=key, dtype=dtype
+    encoder, decoder = t5_stacks(
+        hub.num_layers, hub.num_heads, hub.intermediate_dim, dropout_rate=hub.dropout,
+        activation=_activation_name(hub.activation), gated=hub.use_gated_activation,
+        key_dim=hub.key_value_dim or hub.hidden_dim // hub.num_heads, layer_norm_epsilon=hub.layer_norm_epsilon,
+        dtype=dtype,
     )
-    encoder = TransformerEncoder(
-        **_stack_arguments(hub), position_bias=bias("encoder_position_bias", True), name="encoder"
+    encoded, decoded = t5_encoder_decoder(
+        embedding, embedding, encoder, decoder, inputs["encoder_token_ids"], inputs["decoder_token_ids"],
+        dropout_rate=hub.dropout, encoder_padding_mask=inputs["encoder_padding_mask"],
+        decoder_padding_mask=inputs["decoder_padding_mask"], dtype=dtype,
     )
-    decoder = TransformerDecoder(
-        **_stack_arguments(hub), position_bias=bias("decoder_position_bias", False), name="decoder"
-    )
-    # Encoder.
-    x = dropout("encoder_embedding_dropout")(embedding(inputs["encoder_token_ids"]))
-    x = encoder(x, padding_mask=inputs["encoder_padding_mask"])
-    encoded = dropout("encoder_output_dropout")(x)
-    # Decoder (causal self-attention, cross-attention over the encoder output).
-    y = dropout("decoder_embedding_dropout")(embedding(inputs["decoder_token_ids"]))
-    y = decoder(
-        y, encoded, decoder_padding_mask=inputs["decoder_padding_mask"],
-        encoder_padding_mask=inputs["encoder_padding_mask"],
-    )
-    decoded = dropout("decoder_output_dropout")(y)
     outputs = {"encoder_sequence_output": encoded, "decoder_sequence_output": decoded}
     return keras.Model(inputs, outputs, name=name)
 

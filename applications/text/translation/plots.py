@@ -1,4 +1,4 @@
-"""The cross-attention alignment heatmap of one translation."""
+"""The alignment heatmap of one translation (cross-attention, or the RNN's additive attention)."""
 
 import matplotlib
 

@@ -7,7 +7,9 @@
     predictor.attention("And God saw the light", "alignment.png")
     predictor.export()                                  # RUN/saved_model: strings in, translations out
 
-Inputs are read as training did. An empty (or blank) input gives an empty translation
+Every architecture (transformer, t5, rnn: `model_config["architecture"]` in `run.json`;
+a run without it is a Transformer) loads, translates, evaluates, aligns and exports through
+these same methods. Inputs are read as training did. An empty (or blank) input gives an empty translation
 without running the model. An input longer than the model's `max_length - 1` source tokens
 is translated from its first tokens only, and a warning names the input's number and
 length (translate long texts sentence by sentence).
@@ -116,7 +118,8 @@ class TranslationPredictor(Predictor):
         return results
 
     def attention(self, sentence, out):
-        """Save the cross-attention heatmap of one translation; returns the PNG path."""
+        """Save the alignment heatmap of one translation (the last decoder block's cross-attention,
+        or the RNN's additive attention); returns the PNG path."""
         from applications.skeleton.errors import UserError
         from applications.text.translation.plots import plot_alignment
 

@@ -4,6 +4,19 @@ run records.
 `"base"` is the base model of "Attention Is All You Need" (6 layers, width 512, 8 heads,
 2048 feed-forward); `"tiny"` is what `make demo` trains on a CPU in about a minute.
 
+One table sizes the three architectures (`--architecture`):
+
+- `transformer`: `num_layers` encoder blocks and as many decoder blocks of width
+  `hidden_dim`, `num_heads` heads, feed-forward `intermediate_dim`.
+- `t5`: the same dimensions with T5's options (`applications/text/translation/t5.py`): the
+  feed-forward is gated (three `hidden_dim x intermediate_dim` matrices instead of two, and
+  no biases), so at equal dimensions it has about a tenth more parameters than the
+  Transformer at the `tiny` size.
+- `rnn`: `hidden_dim` is the embedding width and the units of every recurrent layer and of
+  the additive attention; `num_layers` bidirectional recurrent layers encode (their states
+  are `2 * hidden_dim` wide), one recurrent layer decodes; `num_heads` and
+  `intermediate_dim` are not used (`applications/text/translation/rnn.py`).
+
 Example:
 
 >>> SIZES.decode("tiny", hidden_dim=32)
@@ -16,6 +29,9 @@ Example:
 import dataclasses
 
 from applications.skeleton.sizes import SizeTable
+
+ARCHITECTURES = ("transformer", "t5", "rnn")
+RNN_CELLS = ("gru", "lstm")
 
 SIZES = SizeTable(
     "translation",
@@ -44,13 +60,24 @@ class ModelConfig:
     norm_first: bool = True
     share_embeddings: bool = True  # one token table for source and target (joint vocabulary)
     tie_weights: bool = True  # the output projection reuses the target token table
+    architecture: str = "transformer"  # one of ARCHITECTURES
+    rnn_cell: str = "gru"  # the rnn architecture's recurrent cell, one of RNN_CELLS
+
+    def __post_init__(self):
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(
+                f"`architecture` must be one of {ARCHITECTURES}. Received: architecture={self.architecture!r}"
+            )
+        if self.rnn_cell not in RNN_CELLS:
+            raise ValueError(f"`rnn_cell` must be one of {RNN_CELLS}. Received: rnn_cell={self.rnn_cell!r}")
 
     def to_dict(self):
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, config):
-        """A config from a dict; keys of other versions (keras-attn 0.1's training keys) are ignored."""
+        """A config from a dict; keys of other versions (keras-attn 0.1's training keys) are ignored,
+        and a config without `architecture` (written before there were three) is a Transformer."""
         names = {field.name for field in dataclasses.fields(cls)}
         return cls(**{key: value for key, value in config.items() if key in names})
 

@@ -1,16 +1,19 @@
 """`Translator`: a trained model plus its tokenizer; translates with cached decoding.
 
-The encoder runs once per batch; its outputs are projected once into every
-decoder block's cross-attention cache, and the decoder then runs one token
-per step with its self-attention key/value cache (`step_fn`). The search
-(greedy, beam or sampling from `keras_attn.generation`) runs inside one
-`tf.function(jit_compile=True)` per search setting, created once per
-`Translator` and reused: TensorFlow keeps one compiled program per input shape,
-and sources are always padded to `max_length`, so a batch size compiles once.
+The model's architecture (Transformer, T5 or RNN) is reached through one small interface,
+its `Decoding` (`applications/text/translation/decoding.py`): `initial_cache` runs the
+encoder once per batch (the Transformer and T5 also project it once into every decoder
+block's cross-attention cache; the RNN projects its attention keys once), `step` runs the
+decoder one token at a time over its cache (key/value caches, or the recurrent state), and
+`alignment` gives the heatmap's weights. The search (greedy, beam or sampling from
+`keras_attn.generation`) runs inside one `tf.function(jit_compile=True)` per search
+setting, created once per `Translator` and reused: TensorFlow keeps one compiled program
+per input shape, and sources are always padded to `max_length`, so a batch size compiles
+once.
 
 A translation run folder holds `model.keras`, `tokenizer.model` (SentencePiece) and
-`run.json` (the model config under `model_config`); `applications.load(folder)` returns a
-`TranslationPredictor` around a `Translator`.
+`run.json` (the model config, its `architecture` included, under `model_config`);
+`applications.load(folder)` returns a `TranslationPredictor` around a `Translator`.
 """
 
 import keras
@@ -20,8 +23,8 @@ from keras import ops
 
 from applications.text.tokenizer import END_ID, PAD_ID, START_ID
 from applications.text.translation.data import encode_source
-from applications.text.translation.model import DECODER, DECODER_EMBEDDING, ENCODER, ENCODER_EMBEDDING
-from keras_attn import generation, masking
+from applications.text.translation.decoding import decoding_for
+from keras_attn import generation
 
 TOKENIZER_FILE = "tokenizer.model"
 SEARCHES = ("greedy", "beam", "sample")
@@ -41,46 +44,18 @@ class Translator:
         self.tokenizer = tokenizer
         self.config = config
         self.max_length = config.max_length
-        self.encoder = model.get_layer(ENCODER)
-        self.decoder = model.get_layer(DECODER)
-        self.decoder_embedding = model.get_layer(DECODER_EMBEDDING)
-        names = {layer.name for layer in model.layers}
-        self.encoder_embedding = model.get_layer(ENCODER_EMBEDDING if ENCODER_EMBEDDING in names else DECODER_EMBEDDING)
+        self.decoding = decoding_for(model, config)
         self._compiled = {}  # search settings -> tf.function(jit_compile=True)
 
     # -- the pieces of decoding --------------------------------------------------------------
 
-    def encode(self, source_ids):
-        """`(B, S)` source ids -> encoder outputs `(B, S, C)` and the source padding mask `(B, S)`."""
-        padding_mask = ops.not_equal(source_ids, PAD_ID)
-        embedded = masking.without_implicit_mask(self.encoder_embedding(source_ids))
-        return self.encoder(embedded, padding_mask=padding_mask), padding_mask
-
     def initial_cache(self, source_ids):
-        """The decoding state for `step_fn`: (self-attention cache, cross-attention cache,
-        source padding mask), each with the batch on axis 0."""
-        encoded, padding_mask = self.encode(source_ids)
-        batch = ops.shape(source_ids)[0]
-        return (
-            self.decoder.initial_self_attention_cache(batch, self.max_length),
-            self.decoder.compute_cross_attention_cache(encoded),
-            padding_mask,
-        )
+        """The decoding state for `step_fn` (a nest of tensors, batch on axis 0)."""
+        return self.decoding.initial_cache(source_ids, self.max_length)
 
     def step_fn(self, token_ids, cache, index):
         """One decoder step: `(B, 1)` ids at position `index` -> `(B, V)` logits, new cache."""
-        self_cache, cross_cache, source_mask = cache
-        x = self.decoder_embedding(token_ids, start_index=index)  # (B, 1, C)
-        x = masking.without_implicit_mask(x)  # the cache's causal mask covers positions
-        x, self_cache, cross_cache = self.decoder(
-            x,
-            encoder_padding_mask=source_mask,
-            self_attention_cache=self_cache,
-            self_attention_cache_update_index=index,
-            cross_attention_cache=cross_cache,
-        )
-        logits = self.decoder_embedding(x, reverse=True)[:, 0]  # (B, V)
-        return logits, (self_cache, cross_cache, source_mask)
+        return self.decoding.step(token_ids, cache, index)
 
     def generate_ids(self, source_ids, search="greedy", **options):
         """Token ids for `(B, S)` source ids, uncompiled (the compiled path is `generate`).
@@ -147,9 +122,9 @@ class Translator:
     def cross_attention(self, sentence, search="greedy", **options):
         """Translate one sentence and return `(source_pieces, target_pieces, weights)`.
 
-        `weights` is `(target, source)`: the last decoder block's cross-attention,
-        averaged over heads, with the translation fed back teacher-forced (the
-        decoder blocks return their weights with `return_attention_scores=True`).
+        `weights` is `(target, source)`, with the translation fed back teacher-forced: the
+        last decoder block's cross-attention averaged over heads (Transformer, T5), or the
+        additive attention's weights (RNN); each row sums to one over the source.
         """
         source_ids = self.source_ids([sentence])
         output = self.generate(source_ids, search, **options)
@@ -158,11 +133,7 @@ class Translator:
         target_ids = tokens[None, :length]  # start id and the translation, without the end id
         source_length = int(np.sum(source_ids.numpy()[0] != PAD_ID))
         source_ids = source_ids[:, :source_length]
-        encoded, source_mask = self.encode(source_ids)
-        x = masking.without_implicit_mask(self.decoder_embedding(target_ids))
-        for block in self.decoder.blocks:
-            x, scores = block(x, encoded, encoder_padding_mask=source_mask, return_attention_scores=True)
-        weights = ops.convert_to_numpy(ops.mean(scores["cross_attention"][0], axis=0))  # (T, S)
+        weights = ops.convert_to_numpy(self.decoding.alignment(source_ids, target_ids))[0]  # (T, S)
         pieces = lambda ids: [p.decode("utf-8") for p in self.tokenizer.id_to_piece(ids).numpy()]  # noqa: E731
         target_pieces = pieces(tokens[1 : length + 1])  # the tokens each row predicts
         return pieces(source_ids.numpy()[0]), target_pieces, weights

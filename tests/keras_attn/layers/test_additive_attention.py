@@ -139,3 +139,24 @@ def test_bad_inputs_raise():
         layer(QUERY, VALUE, query_mask=VALUE_MASK)
     with pytest.raises(ValueError, match="units"):
         AdditiveAttention(units=0)
+
+
+def test_key_cache_equals_projecting_the_keys_at_every_call():
+    layer = AdditiveAttention(units=4)
+    expected, expected_weights = layer(QUERY, VALUE, key=KEY, value_mask=VALUE_MASK, return_attention_scores=True)
+    keys = layer.compute_key_cache(KEY)  # (B, Tv, units)
+    assert tuple(keys.shape) == (2, 5, 4)
+    got, weights = layer(QUERY, VALUE, key_cache=keys, value_mask=VALUE_MASK, return_attention_scores=True)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(expected), atol=1e-6)
+    np.testing.assert_allclose(np.asarray(weights), np.asarray(expected_weights), atol=1e-6)
+    # One query at a time (a decoder's steps) under XLA, the keys projected once.
+    step = tf.function(lambda q, k: layer(q, VALUE, key_cache=k, value_mask=VALUE_MASK), jit_compile=True)
+    steps = np.concatenate([np.asarray(step(QUERY[:, i : i + 1], keys)) for i in range(QUERY.shape[1])], axis=1)
+    np.testing.assert_allclose(steps, np.asarray(expected), atol=1e-5)
+
+
+def test_key_cache_is_refused_by_a_layer_without_key_projection():
+    from keras_attn.layers import ScaledDotProductAttention
+
+    with pytest.raises(ValueError, match=r"does not project its keys.*key_cache.shape=\(2, 5, 6\)"):
+        ScaledDotProductAttention()(QUERY, VALUE, key_cache=KEY)

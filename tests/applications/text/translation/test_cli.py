@@ -1,8 +1,10 @@
-"""`keras-attn text translate|attention`: stdout carries only the results."""
+"""`keras-attn text translate|attention`: stdout carries only the results; both work for every
+architecture."""
 
 import io
 import json
 
+import applications
 from applications import cli
 
 
@@ -24,19 +26,28 @@ def test_json_output(numbers_dir, capsys):
     assert set(result) == {"input", "translation"} and result["input"] == "twelve"
 
 
-def test_attention_heatmap(numbers_dir, tmp_path, capsys):
+def test_every_architecture_translates_from_the_command_line(architecture_dir, capsys):
+    _, folder = architecture_dir
+    capsys.readouterr()
+    assert cli.main(["text", "translate", "--model", str(folder), "--json", "twelve", "five hundred"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert [r["translation"] for r in results] == applications.load(folder).translate(["twelve", "five hundred"])
+
+
+def test_attention_heatmap(architecture_dir, tmp_path, capsys):
+    _, folder = architecture_dir
     out = tmp_path / "alignment.png"
-    assert cli.main(["text", "attention", "--model", str(numbers_dir), "three hundred and five", "--out",
-                     str(out)]) == 0
+    assert cli.main(["text", "attention", "--model", str(folder), "three hundred and five", "--out", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_cross_attention_weights(numbers_translator):
-    source, target, weights = numbers_translator.cross_attention("three hundred and five")
+def test_alignment_weights(architecture_translator):
+    _, translator = architecture_translator
+    source, target, weights = translator.cross_attention("three hundred and five")
     assert weights.shape == (len(target), len(source))
     assert abs(weights.sum(axis=1) - 1).max() < 1e-4  # a distribution over the source per row
     # The rows are the pieces of the greedy translation (start token excluded, end token included).
-    translation = numbers_translator.translate(["three hundred and five"])[0]
+    translation = translator.translate(["three hundred and five"])[0]
     assert "".join(target).replace("\u2581", " ").strip().startswith(translation.strip())
 
 

@@ -1,10 +1,12 @@
-"""The SavedModel translates in a fresh process that never imports keras_attn."""
+"""The SavedModel translates in a fresh process that never imports keras_attn, for every
+architecture."""
 
 import json
 import re
 import subprocess
 import sys
 import textwrap
+
 
 SCRIPT = textwrap.dedent(
     """
@@ -43,3 +45,27 @@ def test_saved_model_needs_tensorflow_text_ops(numbers_dir):
     # SentencepieceTokenizeOp, ...); tensorflow-text is the only custom-op library here.
     assert result.returncode != 0
     assert re.search(r"Op type not registered '\w+'", result.stderr), result.stderr[-2000:]
+
+
+SERVE_SCRIPT = """
+import tensorflow_text  # registers the SentencePiece ops
+result = {}
+for name, folder in zip(("t5", "rnn"), sys.argv[1:]):
+    translator = tf.saved_model.load(folder)
+    texts = translator.signatures["serving_default"](sentences=tf.constant(["twelve", "five hundred"]))
+    result[name] = [t.decode() for t in texts["translations"].numpy()]
+"""
+
+
+def test_export_command_serves_t5_and_rnn(t5_numbers_dir, rnn_numbers_dir, tmp_path):
+    import applications
+    from applications import cli
+    from serving import serve
+
+    folders = {"t5": t5_numbers_dir, "rnn": rnn_numbers_dir}
+    for name, folder in folders.items():
+        assert cli.main(["text", "export", "--model", str(folder), "--out", str(tmp_path / name)]) == 0
+    served = serve(tmp_path / "t5", SERVE_SCRIPT, tmp_path / "rnn")  # one fresh process for both
+    assert served["imported"] == []
+    for name, folder in folders.items():
+        assert served[name] == applications.load(folder).translate(["twelve", "five hundred"]), name

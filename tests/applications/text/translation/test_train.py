@@ -1,23 +1,51 @@
-"""Training: a tiny model learns number phrases; the run's files; MirroredStrategy parity."""
+"""Training: each architecture learns number phrases; the run's files and its recorded
+architecture; MirroredStrategy parity."""
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
+import applications
 from applications import cli
 
+# Held-out exact match each architecture must reach (rates with a margin; see conftest.py).
+MIN_EXACT_MATCH = {"transformer": 0.9, "t5": 0.8, "rnn": 0.8}
+DECODINGS = {"transformer": "TransformerDecoding", "t5": "T5Decoding", "rnn": "RecurrentDecoding"}
 
-def test_tiny_model_learns_number_phrases(numbers_dir, capsys):
+
+def test_each_architecture_learns_number_phrases(architecture_dir, capsys):
+    architecture, folder = architecture_dir
     capsys.readouterr()
-    assert cli.main(["text", "evaluate", "--model", str(numbers_dir), "--data", str(numbers_dir / "test.tsv"),
-                     "--json"]) == 0
+    assert cli.main(["text", "evaluate", "--model", str(folder), "--data", str(folder / "test.tsv"), "--json"]) == 0
     results = json.loads(capsys.readouterr().out)  # stdout is exactly one JSON document
     assert results["num_pairs"] == 100  # held-out numbers, never seen in training
-    assert results["exact_match"] >= 0.9
-    assert results["bleu"] >= 90
+    assert results["exact_match"] >= MIN_EXACT_MATCH[architecture], results["samples"]
+    assert results["bleu"] >= 100 * MIN_EXACT_MATCH[architecture]
+
+
+def test_the_architecture_is_recorded_and_loaded(architecture_dir):
+    architecture, folder = architecture_dir
+    info = json.loads((folder / "run.json").read_text())
+    assert info["model_config"]["architecture"] == architecture == info["training"]["architecture"]
+    # Every later command loads through applications.load, which decodes with that architecture.
+    assert type(applications.load(folder).translator.decoding).__name__ == DECODINGS[architecture]
+
+
+def test_a_run_recorded_before_architectures_is_a_transformer(numbers_dir, numbers_predictor, tmp_path):
+    old = tmp_path / "old_run"
+    old.mkdir()
+    for name in ("model.keras", "tokenizer.model"):
+        shutil.copy(numbers_dir / name, old / name)
+    info = json.loads((numbers_dir / "run.json").read_text())
+    del info["model_config"]["architecture"], info["model_config"]["rnn_cell"]
+    (old / "run.json").write_text(json.dumps(info))
+    loaded = applications.load(old)
+    assert type(loaded.translator.decoding).__name__ == "TransformerDecoding"
+    assert loaded.translate(["twelve", "forty-one"]) == numbers_predictor.translate(["twelve", "forty-one"])
 
 
 def test_run_writes_its_records(numbers_dir):
@@ -70,3 +98,22 @@ def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path):
     # loss's documented reduction), and the one-device run is compiled with XLA.
     assert losses["default"] == pytest.approx(losses["mirrored"], rel=0.02)
     assert losses["default"][-1] < losses["default"][0]
+
+
+def test_init_from_a_run_of_another_architecture_is_refused(rnn_numbers_dir, numbers_file, tmp_path, capsys,
+                                                            caplog):
+    argv = ["text", "train", "--data", str(numbers_file), "--out", str(tmp_path / "run"), "--max-length", "16",
+            "--vocabulary-size", "200", "--epochs", "1", "--strategy", "default", "--init", str(rnn_numbers_dir)]
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()  # the one-line message goes to stderr through logging
+    assert "it is a rnn run; this run trains --architecture transformer" in captured.err + caplog.text
+    assert not (tmp_path / "run").exists()  # a failed start leaves nothing behind
+
+
+def test_an_unknown_architecture_is_a_flag_error(tmp_path):
+    from applications.skeleton.errors import FlagError
+    from applications.text import translation
+
+    with pytest.raises(FlagError, match="--architecture: 'lstm' is not one of transformer, t5, rnn"):
+        translation.train(data=str(tmp_path / "missing.tsv"), out=str(tmp_path / "run"), architecture="lstm",
+                          strategy="default")

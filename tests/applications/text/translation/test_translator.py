@@ -1,4 +1,5 @@
-"""Translator: cached XLA decoding equals a full recomputation; compiled once, reused."""
+"""Translator: for every architecture, cached XLA decoding equals a full recomputation and beam
+width 1 equals greedy; compiled once, reused."""
 
 import numpy as np
 import tensorflow as tf
@@ -26,20 +27,24 @@ def _uncached_greedy(translator, source_ids):
     return greedy_search(step, start, cache, translator.max_length, end_id=END_ID, pad_id=PAD_ID)
 
 
-def test_cached_greedy_equals_uncached_greedy(numbers_translator):
-    source_ids = numbers_translator.source_ids(SENTENCES)
-    cached = numbers_translator.generate(source_ids).numpy()
-    uncached = tf.function(lambda ids: _uncached_greedy(numbers_translator, ids), jit_compile=True)(source_ids)
+def test_cached_greedy_equals_uncached_greedy(architecture_translator):
+    # The RNN: its cached step (recurrent state and context as the cache) equals its
+    # teacher-forced pass over the prefix.
+    _, translator = architecture_translator
+    source_ids = translator.source_ids(SENTENCES)
+    cached = translator.generate(source_ids).numpy()
+    uncached = tf.function(lambda ids: _uncached_greedy(translator, ids), jit_compile=True)(source_ids)
     np.testing.assert_array_equal(cached, uncached.numpy())
     assert (cached[:, 0] == START_ID).all() and (cached == END_ID).any(axis=1).all()
 
 
-def test_beam_width_one_and_top_k_one_equal_greedy(numbers_translator):
-    source_ids = numbers_translator.source_ids(SENTENCES)
-    greedy = numbers_translator.generate(source_ids).numpy()
-    tokens, scores = numbers_translator.generate(source_ids, "beam", beam_width=1)
+def test_beam_width_one_and_top_k_one_equal_greedy(architecture_translator):
+    _, translator = architecture_translator
+    source_ids = translator.source_ids(SENTENCES)
+    greedy = translator.generate(source_ids).numpy()
+    tokens, scores = translator.generate(source_ids, "beam", beam_width=1)
     np.testing.assert_array_equal(tokens.numpy()[:, 0], greedy)
-    sampled = numbers_translator.generate(source_ids, "sample", top_k=1, seed=0)
+    sampled = translator.generate(source_ids, "sample", top_k=1, seed=0)
     np.testing.assert_array_equal(sampled.numpy(), greedy)
 
 
