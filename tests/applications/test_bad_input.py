@@ -7,7 +7,6 @@ to translate) must work; a mistake must be exit status 2 with one line naming th
 line, flag or class, never a traceback.
 """
 
-import gzip
 import json
 import os
 import shutil
