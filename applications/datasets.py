@@ -10,6 +10,9 @@ Example:
 >>> from applications import datasets
 >>> sorted(datasets.bible_en_es_paths())
 ['short', 'test', 'train']
+>>> english = datasets.bible_english_text()
+>>> english.splitlines()[0], len(english.splitlines())
+('In the beginning, God created the heavens and the earth.', 29680)
 >>> fashion = datasets.load_fashion_mnist()
 >>> fashion["x_train"].shape, fashion["x_train"].dtype.name, len(fashion["class_names"])
 ((3000, 28, 28), 'uint8', 10)
@@ -22,6 +25,7 @@ Example:
 True
 """
 
+import gzip
 import struct
 import zlib
 from pathlib import Path
@@ -46,6 +50,19 @@ def bible_en_es_paths():
         "short": text / "bible_en_es_short.tsv.gz",
         "test": text / "bible_en_es_test.tsv",
     }
+
+
+def bible_english_text(split="train"):
+    """Returns the English side of the shipped Bible verses as one string, one verse a line.
+
+    `split` is a key of `bible_en_es_paths()`: `train` (29,680 verses, 3.84 million characters
+    in Bible order, the text of the GPT demo and benchmark), `short` or `test`. Every verse ends
+    with a line break.
+    """
+    path = bible_en_es_paths()[split]
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as file:
+        return "".join(line.split("\t", 1)[0].rstrip("\n") + "\n" for line in file)
 
 
 def load_fashion_mnist(npz_path=None):
