@@ -120,12 +120,14 @@ def split_corpus(text, validation_fraction):
     return text[:cut], text[cut:]
 
 
-def check_long_enough(ids, sequence_length, name, flag="--sequence-length"):
-    """Raise `CorpusError` unless `ids` hold at least one window of `sequence_length + 1` tokens."""
+def check_long_enough(ids, sequence_length, name, held_out=0.0, flag="--sequence-length"):
+    """Raise `CorpusError` unless `ids` hold at least one window of `sequence_length + 1` tokens
+    (`held_out`: the validation fraction taken from the corpus first, for the message)."""
     if len(ids) < sequence_length + 1:
+        after = f" after holding out the last {held_out:.0%} for validation" if held_out else ""
         raise CorpusError(
-            f"{name}: {len(ids)} tokens, fewer than one window of {flag} + 1 = {sequence_length + 1} tokens; "
-            f"give more text or lower {flag}"
+            f"{name}: {len(ids)} tokens{after}, fewer than one window of {flag} + 1 = {sequence_length + 1} "
+            f"tokens; give more text or lower {flag}"
         )
 
 

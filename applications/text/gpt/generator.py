@@ -33,17 +33,21 @@ logger = logging.getLogger(__name__)
 
 
 def segment_plan(prompt_length, max_new_tokens, context):
-    """`[(prompt tokens read, new tokens)]` of each window (see the module doc).
+    """`[(prompt tokens read, new tokens made, new tokens kept)]` of each window (see the module doc).
+
+    After the first window every window reads `context // 2` tokens and makes
+    `context - context // 2`, the last one too (its extra tokens are dropped), so a long
+    continuation needs at most two compiled shapes.
 
     >>> segment_plan(10, 20, 64), segment_plan(100, 80, 64)
-    ([(10, 20)], [(63, 1), (32, 32), (32, 32), (32, 15)])
+    ([(10, 20, 20)], [(63, 1, 1), (32, 32, 32), (32, 32, 32), (32, 32, 15)])
     """
     keep = min(prompt_length, context - 1)
     segments, remaining = [], int(max_new_tokens)
     while remaining > 0:
-        new = min(remaining, context - keep)
-        segments.append((keep, new))
-        remaining -= new
+        made = min(remaining, context - keep) if not segments else context - keep
+        segments.append((keep, made, min(made, remaining)))
+        remaining -= made
         keep = context // 2
     return segments
 
@@ -70,6 +74,11 @@ class Generator:
         self.decoder = model.get_layer(DECODER)
         self.learned_positions = hasattr(self.embedding, "position_embedding")
         self.seed_generator = keras.random.SeedGenerator(0)  # reset to each window's seed before it runs
+        # Ids that are never text (padding, unknown, SentencePiece's start/end) are never generated.
+        banned = list(getattr(tokenizer, "never_generated", ()))
+        vocabulary = int(tokenizer.vocabulary_size)
+        self.logit_bias = ops.convert_to_tensor(
+            [-1e9 if i in banned else 0.0 for i in range(vocabulary)], "float32") if banned else None
         self._compiled = {}
 
     # -- the pieces of decoding --------------------------------------------------------------
@@ -79,14 +88,18 @@ class Generator:
             return self.embedding(token_ids, start_index=start_index)  # (B, T, C)
         return self.embedding(token_ids)  # rotary: the blocks rotate at the cache positions
 
-    def initial_cache(self, batch_size, max_length):
-        return self.decoder.initial_self_attention_cache(batch_size, max_length)
+    def initial_cache(self, batch_size):
+        """The decoder's key/value cache for `context` positions (whatever the search's length, so
+        the compiled step has one shape)."""
+        return self.decoder.initial_self_attention_cache(batch_size, self.context)
 
     def step_fn(self, token_ids, cache, index):
-        """One step: `(B, 1)` ids at position `index` -> `(B, V)` float32 logits, new cache."""
+        """One step: `(B, 1)` ids at position `index` -> `(B, V)` float32 logits, new cache (ids that
+        are never text get -1e9)."""
         x = self._embed(token_ids, index)
         x, cache, _ = self.decoder(x, self_attention_cache=cache, self_attention_cache_update_index=index)
-        return ops.cast(self.embedding(x, reverse=True)[:, 0], "float32"), cache
+        logits = ops.cast(self.embedding(x, reverse=True)[:, 0], "float32")  # (B, V)
+        return (logits if self.logit_bias is None else logits + self.logit_bias), cache
 
     def prefill_fn(self, prompt_ids, cache):
         """The whole `(B, P)` prompt into the cache in one pass (cache update index 0)."""
@@ -100,7 +113,7 @@ class Generator:
         `sampling`: `None` (greedy) or `{"temperature", "top_k", "top_p"}`, drawn from
         `self.seed_generator`.
         """
-        cache = self.initial_cache(ops.shape(prompt_ids)[0], max_length)
+        cache = self.initial_cache(ops.shape(prompt_ids)[0])
         common = dict(max_length=max_length, pad_id=self.tokenizer.pad_id, prompt_lengths=prompt_lengths,
                       prefill_fn=prefill_fn or self.prefill_fn)
         if sampling is None:
@@ -118,12 +131,24 @@ class Generator:
             )
         return self._compiled[key]
 
-    def _compiled_pieces(self):
-        """The step and the prefill, each compiled on its own (the streaming path)."""
-        if "pieces" not in self._compiled:
-            self._compiled["pieces"] = (tf.function(self.step_fn, jit_compile=True),
-                                        tf.function(self.prefill_fn, jit_compile=True))
-        return self._compiled["pieces"]
+    def _compiled_step(self, sampling):
+        """Streaming: the prefill, and one step that also chooses its token, each compiled once.
+
+        The choice is `sample`'s (`sample_from_logits` with one draw from the same seed
+        generator per step) or greedy's, so a Python loop of these steps gives the tokens of
+        `compiled_search`.
+        """
+        key = ("step", None if sampling is None else tuple(sorted(sampling.items())))
+        if key not in self._compiled:
+            def step(token_ids, cache, index):
+                logits, cache = self.step_fn(token_ids, cache, index)
+                if sampling is None:
+                    return ops.cast(ops.argmax(logits, axis=-1), "int32"), cache
+                uniform = keras.random.uniform((ops.shape(token_ids)[0],), seed=self.seed_generator)
+                return generation.sample_from_logits(logits, uniform, **sampling), cache
+
+            self._compiled[key] = (tf.function(step, jit_compile=True), tf.function(self.prefill_fn, jit_compile=True))
+        return self._compiled[key]
 
     # -- strings in, strings out -------------------------------------------------------------
 
@@ -146,7 +171,7 @@ class Generator:
         """
         rows = [list(ids) for _ in range(num_samples)]
         new = [[] for _ in range(num_samples)]
-        for segment, (keep, count) in enumerate(segment_plan(len(ids), max_new_tokens, self.context)):
+        for segment, (keep, count, kept) in enumerate(segment_plan(len(ids), max_new_tokens, self.context)):
             window = tf.constant([row[-keep:] for row in rows], tf.int32)  # (M, keep)
             if sampling is not None:
                 self.seed_generator.state.assign(ops.convert_to_tensor([segment_seed(seed, segment), 0],
@@ -155,34 +180,30 @@ class Generator:
             if on_token is None:
                 tokens = self.compiled_search(max_length, sampling)(window)
             else:
-                tokens = self._streamed_search(window, max_length, sampling, new[0], on_token)
-            for row, generated in zip(rows, ops.convert_to_numpy(tokens)[:, keep:].tolist()):
-                row += generated
-            for done, generated in zip(new, ops.convert_to_numpy(tokens)[:, keep:].tolist()):
-                done += generated
+                tokens = self._streamed_search(window, max_length, sampling, new[0], on_token, kept)
+            generated = ops.convert_to_numpy(tokens)[:, keep : keep + kept].tolist()
+            for row, done, more in zip(rows, new, generated):
+                row += more
+                done += more
             if on_token is not None:
                 on_token(new[0])  # the window's last token is never fed back: report it now
         return new
 
-    def _streamed_search(self, window, max_length, sampling, earlier, on_token):
-        """The same search, its loop run eagerly around the compiled step: each token is reported."""
-        step, prefill = self._compiled_pieces()
+    def _streamed_search(self, window, max_length, sampling, earlier, on_token, kept):
+        """`compiled_search`'s tokens, one compiled step at a time; each of the first `kept` new
+        tokens is reported."""
+        step, prefill = self._compiled_step(sampling)
         keep = int(window.shape[1])
-
-        def reporting_step(token_ids, cache, index):
-            index_value = int(index)
-            if index_value >= keep:  # the token at `index` was generated
-                on_token(earlier + window_tokens(token_ids, index_value))
-            return step(token_ids, cache, ops.convert_to_tensor(index, "int32"))
-
-        generated = []
-
-        def window_tokens(token_ids, index_value):
-            generated.append(int(ops.convert_to_numpy(token_ids)[0, 0]))
-            return list(generated)
-
-        tokens = self.search(window, max_length, sampling, step_fn=reporting_step, prefill_fn=prefill)
-        return tokens
+        cache = prefill(window, self.initial_cache(int(window.shape[0])))
+        tokens, new = [window[:, -1]], []
+        for index in range(keep - 1, max_length - 1):  # feed position `index`, choose `index + 1`
+            chosen, cache = step(tokens[-1][:, None], cache, tf.constant(index, tf.int32))
+            tokens.append(chosen)
+            new.append(int(ops.convert_to_numpy(chosen)[0]))
+            on_token(earlier + new)
+            if len(new) == kept:  # the window's other tokens would be dropped
+                break
+        return ops.concatenate([window, ops.stack(tokens[1:], axis=1)], axis=1)
 
     def generate(self, prompts, max_new_tokens=100, num_samples=1, greedy=False, temperature=1.0, top_k=None,
                  top_p=None, seed=0, stream=None):

@@ -75,7 +75,8 @@ class CausalLanguageModelTask(Task):
                 parent = load_init(init, settings)
         tokenizer = self._tokenizer(settings, train_text, parent, os.path.abspath(settings.out))
         ids = tokenizer.encode(train_text)
-        check_long_enough(ids, settings.sequence_length, settings.data)
+        check_long_enough(ids, settings.sequence_length, settings.data,
+                          0.0 if settings.validation_data else settings.validation_fraction)
         global_batch = run.global_batch_size(settings.batch_size)
         validation_ids = tokenizer.encode(validation_text) if validation_text else None
         validation = None

@@ -6,7 +6,8 @@ the run folder as assets, and offers the same methods:
 - `encode(text)` -> numpy int32 ids of a whole corpus (fast, in Python/C++);
 - `tokenize(strings)` -> ragged int32 ids and `detokenize(ids)` -> strings, as TensorFlow
   ops, so they run in `tf.data` and in the exported SavedModel;
-- `decode(ids)` -> a Python string; `start_ids` -> the ids an empty prompt starts from.
+- `decode(ids)` -> a Python string; `start_ids` -> the ids an empty prompt starts from;
+  `never_generated` -> ids that are not text (padding, unknown), which generation never picks.
 
 Kinds (`--tokenizer`):
 
@@ -57,6 +58,7 @@ class CharacterTokenizer:
 
     kind = "char"
     pad_id = PAD_ID
+    never_generated = (PAD_ID, UNK_ID)
 
     def __init__(self, characters):
         import tensorflow as tf
@@ -120,6 +122,7 @@ class SentencePieceTokenizer:
 
     kind = "sentencepiece"
     pad_id = PAD_ID
+    never_generated = (0, 1, 2, 3)  # padding, unknown (byte fallback spells everything), start, end
 
     def __init__(self, proto):
         import sentencepiece
@@ -190,7 +193,9 @@ class GPT2Tokenizer:
 
         self.vocabulary = dict(vocabulary)
         self.merges = list(merges)
-        self.keras_hub_tokenizer = keras_hub.tokenizers.GPT2Tokenizer(vocabulary=self.vocabulary, merges=self.merges)
+        # The TensorFlow path (ragged tensors) in eager code too, as in tf.data and the SavedModel.
+        self.keras_hub_tokenizer = keras_hub.tokenizers.GPT2Tokenizer(vocabulary=self.vocabulary, merges=self.merges,
+                                                                      _allow_python_workflow=False)
         self.vocabulary_size = int(self.keras_hub_tokenizer.vocabulary_size())
         self.end_id = int(self.keras_hub_tokenizer.end_token_id)
         self.pad_id = self.end_id  # never attended to: padding sits after each row's tokens
@@ -204,7 +209,7 @@ class GPT2Tokenizer:
         return [self.end_id]  # GPT-2 starts a document after <|endoftext|>
 
     def encode(self, text):
-        return np.asarray(self.keras_hub_tokenizer(text), np.int32)
+        return np.asarray(self.tokenize(tf_constant([text])).flat_values, np.int32)
 
     def decode(self, ids):
         import tensorflow as tf
@@ -212,12 +217,26 @@ class GPT2Tokenizer:
         return self.detokenize(tf.constant([list(ids)], tf.int32)).numpy()[0].decode("utf-8", errors="replace")
 
     def tokenize(self, strings):
+        return self._graph("tokenize", strings)
+
+    def detokenize(self, ids):
+        return self._graph("detokenize", ids)
+
+    def _graph(self, name, inputs):
+        """keras-hub's TensorFlow path, traced (eagerly it returns Python lists for ragged outputs)."""
+        import tensorflow as tf
+
+        if tf.executing_eagerly():
+            if not hasattr(self, "_functions"):
+                self._functions = {"tokenize": tf.function(self._graph_tokenize),
+                                   "detokenize": tf.function(self.keras_hub_tokenizer.detokenize)}
+            return self._functions[name](inputs)
+        return self._graph_tokenize(inputs) if name == "tokenize" else self.keras_hub_tokenizer.detokenize(inputs)
+
+    def _graph_tokenize(self, strings):
         import tensorflow as tf
 
         return tf.cast(self.keras_hub_tokenizer(strings), tf.int32)
-
-    def detokenize(self, ids):
-        return self.keras_hub_tokenizer.detokenize(ids)
 
     def assets(self):
         merges = "".join(f"{merge}\n" for merge in self.merges)
@@ -229,6 +248,12 @@ class GPT2Tokenizer:
         vocabulary = json.loads(read(GPT2_VOCABULARY_FILE).decode("utf-8"))
         merges = [line for line in io.StringIO(read(GPT2_MERGES_FILE).decode("utf-8")).read().split("\n") if line]
         return cls(vocabulary, merges)
+
+
+def tf_constant(values):
+    import tensorflow as tf
+
+    return tf.constant(values)
 
 
 _CLASSES = {"char": CharacterTokenizer, "sentencepiece": SentencePieceTokenizer, "gpt2": GPT2Tokenizer}
