@@ -41,9 +41,10 @@ def test_validation_metrics_equal_evaluate_on_the_validation_text(char_run, char
 def test_generate_json_and_streaming(char_run, char_predictor, capsys, monkeypatch):
     capsys.readouterr()
     argv = ["gpt", "generate", "--model", str(char_run), "--max-new-tokens", "12", "--seed", "3", "--top-p", "0.9"]
-    assert cli.main([*argv, "--prompt", "And God", "--prompt", "", "--num-samples", "2", "--json"]) == 0
+    assert cli.main([*argv, "--prompt", "And God", "--prompt", "In the ", "--num-samples", "2", "--json"]) == 0
     results = json.loads(capsys.readouterr().out)
-    assert [(r["prompt"], r["sample"]) for r in results] == [("And God", 0), ("And God", 1), ("", 0), ("", 1)]
+    assert [(r["prompt"], r["sample"]) for r in results] == [("And God", 0), ("And God", 1), ("In the ", 0),
+                                                             ("In the ", 1)]
     assert all(set(r) == {"prompt", "sample", "continuation"} for r in results)
     # One prompt, one sample: streamed to stdout, the same text generate returns.
     assert cli.main([*argv, "--prompt", "And God"]) == 0
