@@ -26,7 +26,8 @@ Reported per run: the validation loss after the last step (the mean cross-entrop
 validation token, `score_text`), the whole run's wall time (tracing and XLA compilation,
 both epoch-end validations, checkpoints every 100 steps and the final scoring included) and
 its tokens/s (`steps x 12 x 64 / wall time`), the process's CPU seconds, and the steady
-training tokens/s (steps 200-end of the first epoch, from a per-step clock). The published
+training tokens/s (from step 200 to the end of the first epoch, from a clock read at every
+batch end: the rate of the training steps alone). The published
 reference is nanoGPT's own run of this recipe on this text as quoted in the issue (PyTorch 2,
 CPU, `--compile=False`): validation loss 1.561 at step 2,000 in 194 s (~7,900 tokens/s,
 evaluations included); nanoGPT is not installed here, so it is quoted, not rerun.
@@ -62,7 +63,8 @@ def write_corpus(path, characters):
 
 
 class StepClock:
-    """Wall time of every train step (a Keras callback), for the steady-state rate."""
+    """Wall time at every batch end and the optimizer's step then (a Keras callback), for the
+    steady rate; with several steps per call a batch end comes once per call."""
 
     def __init__(self):
         import keras
@@ -70,14 +72,20 @@ class StepClock:
         clock = self
 
         class Callback(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                clock.times.append(time.perf_counter())
+            def on_epoch_begin(self, epoch, logs=None):
+                clock.epoch = epoch
 
-        self.times, self.callback = [], Callback()
+            def on_train_batch_end(self, batch, logs=None):
+                if clock.epoch == 0:  # the first epoch: no validation in between
+                    clock.marks.append((time.perf_counter(), int(self.model.optimizer.iterations.numpy())))
+
+        self.marks, self.epoch, self.callback = [], 0, Callback()
 
     def steady_seconds_per_step(self, skip=200):
-        times = self.times[skip:] if len(self.times) > skip + 10 else self.times[len(self.times) // 2 :]
-        return (times[-1] - times[0]) / max(1, len(times) - 1) if len(times) > 1 else float("nan")
+        marks = [mark for mark in self.marks if mark[1] >= skip] or self.marks[len(self.marks) // 2 :]
+        if len(marks) < 2 or marks[-1][1] == marks[0][1]:
+            return float("nan")
+        return (marks[-1][0] - marks[0][0]) / (marks[-1][1] - marks[0][1])
 
 
 def _keras_hub_task():
@@ -119,9 +127,16 @@ def _spy_fit(clock):
 
 
 def run_contender(name, data, out, steps, quick):
-    """One training run; returns its numbers."""
+    """One training run; returns its numbers. `name@N` trains with N steps per call of the
+    compiled step instead of the task's `steps_per_execution` (before/after comparisons)."""
     import io
 
+    from applications.text.gpt.task import CausalLanguageModelTask
+
+    name, _, per_call = name.partition("@")
+    task_default = CausalLanguageModelTask.steps_per_execution
+    if per_call:
+        CausalLanguageModelTask.steps_per_execution = int(per_call)
     clock = StepClock()
     restore = _spy_fit(clock)
     flags = ["--data", str(data), "--out", str(out), "--max-steps", str(steps), "--strategy", "default", "--json",
@@ -152,27 +167,28 @@ def run_contender(name, data, out, steps, quick):
             summary = train(task, resolve_settings(task, **settings), command_line=["gpt_char.py", name])
     finally:
         restore()
+        CausalLanguageModelTask.steps_per_execution = task_default
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     batch, length = (4, 16) if quick else (12, 64)
     tokens = summary["steps"] * batch * length
     steady = clock.steady_seconds_per_step()
-    return {"contender": name, "val_loss": summary["val_loss"], "val_bits_per_character":
+    return {"contender": name + (f"@{per_call}" if per_call else ""), "val_loss": summary["val_loss"], "val_bits_per_character":
             summary["val_bits_per_character"], "steps": summary["steps"], "wall_seconds": wall, "cpu_seconds": cpu,
             "tokens_per_second": tokens / wall, "steady_tokens_per_second": batch * length / steady,
             "parameters": summary["num_parameters"], "load": os.getloadavg()}
 
 
-def run(repeats=2, steps=2000, quick=False, work_dir=None):
+def run(repeats=2, steps=2000, quick=False, work_dir=None, contenders=("keras_attn", "keras_hub")):
     work = Path(work_dir or tempfile.mkdtemp(prefix="gpt_char_"))
     data = work / "bible_en_1115394.txt"
     characters, distinct = write_corpus(data, 20_000 if quick else CHARACTERS)
     LOG.info("%d characters (%d distinct) in %s", characters, distinct, data)
     order = []
     for index in range(repeats):
-        order += ["keras_attn", "keras_hub"] if index % 2 == 0 else ["keras_hub", "keras_attn"]
+        order += list(contenders) if index % 2 == 0 else list(reversed(contenders))
     runs = []
     for number, name in enumerate(order):
-        result = run_contender(name, data, work / f"{name}_{number}", steps, quick)
+        result = run_contender(name, data, work / f"{name.replace('@', '_')}_{number}", steps, quick)
         LOG.info("%s", json.dumps(result))
         runs.append(result)
     return {"characters": characters, "distinct": distinct, "steps": steps, "runs": runs}
@@ -193,7 +209,7 @@ def render(results, facts, command):
         f"({results['distinct']} distinct), last 10 % held out; {results['steps']} steps of 12 x 64 characters",
         "- the recipe (`keras-attn gpt train`'s defaults): 4 layers, 4 heads, width 128, context 64, batch 12, AdamW "
         "1e-3 -> 1e-4 cosine, 100 warm-up steps, beta_2 0.99, weight decay 0.1, clip 1.0, no dropout",
-        f"- {len(runs) // 2} run(s) per contender, interleaved; medians, [min-max]. Wall time and tokens/s cover "
+        f"- {len(runs) // len(set(run['contender'] for run in runs))} run(s) per contender, interleaved; medians, [min-max]. Wall time and tokens/s cover "
         "the whole run: tracing and XLA compilation, two epoch-end validations, checkpoints every 100 steps and "
         "the final exact validation scoring",
         "",
@@ -202,13 +218,15 @@ def render(results, facts, command):
         f"| nanoGPT (quoted, PyTorch 2 CPU, not rerun) | {NANOGPT['val_loss']} | - | {NANOGPT['seconds']:.0f} | "
         f"~{NANOGPT['tokens_per_second']:,} | - | - |",
     ]
-    for name in ("keras_attn", "keras_hub"):
+    for name in dict.fromkeys(run["contender"] for run in runs):
         cells = []
         for key, digits in (("val_loss", 3), ("val_bits_per_character", 3), ("wall_seconds", 0),
                             ("tokens_per_second", 0), ("steady_tokens_per_second", 0), ("cpu_seconds", 0)):
             median, low, high = _median(runs, name, key)
             cells.append(f"{median:.{digits}f} [{low:.{digits}f}-{high:.{digits}f}]")
-        label = "`keras-attn gpt train`" if name == "keras_attn" else "keras-hub TransformerDecoder stack"
+        base, _, per_call = name.partition("@")
+        label = "`keras-attn gpt train`" if base == "keras_attn" else "keras-hub TransformerDecoder stack"
+        label += f" (steps_per_execution {per_call})" if per_call else ""
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines += ["", "Runs in order (load average 1/5/15 min at the end of each):", ""]
     for run in runs:
@@ -227,6 +245,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a tiny model for a few steps: checks the code runs")
     parser.add_argument("--out", help="also write the Markdown section here")
     parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument("--contenders", default="keras_attn,keras_hub",
+                        help="comma-separated; NAME@N trains with N steps per call (e.g. keras_attn@1: before)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -235,7 +255,8 @@ def main(argv=None):
     facts = machine_facts()
     facts = {"date": facts["date"], "machine": f"{facts['cpu']}, {facts['cpus']} cores",
              "versions": f"Python {facts['python']}, TensorFlow {facts['tensorflow']}, Keras {facts['keras']}"}
-    results = run(args.repeats, 10 if args.quick and args.steps == 2000 else args.steps, args.quick)
+    results = run(args.repeats, 10 if args.quick and args.steps == 2000 else args.steps, args.quick,
+                  contenders=args.contenders.split(","))
     command = "python benchmarks/applications/gpt_char.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = render(results, facts, command.strip())
     print(text)

@@ -19,7 +19,7 @@ from applications import datasets, load
 
 logger = logging.getLogger(__name__)
 
-DEMO_CHARACTERS = 500_000  # 586 steps of 12 x 64 characters: about a minute on 2 CPU cores
+DEMO_CHARACTERS = 500_000  # 585 steps of 12 x 64 characters: about a minute on 2 CPU cores
 PROMPT = "And God said"
 
 
