@@ -84,3 +84,27 @@ def test_bad_evaluate_and_generate_inputs(char_run, tmp_path, caplog):
     assert "holds no .txt files" in caplog.text
     assert cli.main(["gpt", "generate", "--model", str(char_run), "--prompt", "a", "--top-p", "1.5"]) == 2
     assert "--top-p 1.5" in caplog.text
+
+
+def test_sentencepiece_run_with_rotary_positions(tmp_path, corpus_file, capsys):
+    """`--tokenizer sentencepiece --positions rotary`: trains, scores in bits per character of the
+    same text, and generates text with characters it never saw (byte fallback)."""
+    out = tmp_path / "sentencepiece"
+    argv = ["--data", str(corpus_file), "--out", str(out), "--tokenizer", "sentencepiece", "--vocabulary-size", "400",
+            "--positions", "rotary", "--num-layers", "1", "--hidden-dim", "32", "--num-heads", "2",
+            "--intermediate-dim", "64", "--sequence-length", "16", "--batch-size", "8", "--max-steps", "10",
+            "--checkpoint-every", "0", "--strategy", "default", "--json"]
+    assert cli.main(["gpt", "train", *argv]) == 0
+    info = json.loads((out / "run.json").read_text())
+    assert info["preprocessing"]["tokenizer"] == "sentencepiece" and (out / "tokenizer.model").is_file()
+    assert info["model_config"]["positions"] == "rotary"
+    text = corpus_file.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["gpt", "evaluate", "--model", str(out), "--data", str(corpus_file), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["characters"] == len(text) and result["tokens"] < len(text) - 1  # subwords: fewer tokens
+    assert result["bits_per_character"] == pytest.approx(result["loss"] * result["tokens"] / len(text) / math.log(2))
+    assert cli.main(["gpt", "generate", "--model", str(out), "--prompt", "Ζεύς ☃ said", "--max-new-tokens", "8",
+                     "--json"]) == 0
+    [generated] = json.loads(capsys.readouterr().out)
+    assert generated["prompt"] == "Ζεύς ☃ said" and isinstance(generated["continuation"], str)
