@@ -88,6 +88,9 @@ class Task:
         sizes: a `SizeTable`, or `None`.
         recipe: its `OptimizerRecipe`.
         defaults_note: one line for `--help` saying what the defaults are tuned for.
+        steps_per_execution: train steps per call of the compiled train function
+            (`keras_attn.training.TrainingRun`); more than 1 for small models whose steps
+            are short enough that the per-call overhead shows (GPT's character model).
     """
 
     name = None
@@ -97,6 +100,7 @@ class Task:
     sizes = None
     recipe = OptimizerRecipe()
     defaults_note = ""
+    steps_per_execution = 1
 
     def read_data(self, settings, run):
         raise NotImplementedError

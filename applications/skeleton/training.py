@@ -140,7 +140,7 @@ def train(task, settings, command_line=None):
 
     run = TrainingRun(  # resolves the strategy first: before any TensorFlow op
         folder.path, strategy=settings.strategy, checkpoint_every_steps=settings.checkpoint_every or None,
-        jit_compile=False if settings.no_xla else "auto",
+        jit_compile=False if settings.no_xla else "auto", steps_per_execution=task.steps_per_execution,
     )
     with folder.lock() if run.is_chief else contextlib.nullcontext():
         try:

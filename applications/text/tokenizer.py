@@ -19,13 +19,23 @@ import tensorflow_text as tf_text
 logger = logging.getLogger(__name__)
 
 PAD_ID, UNK_ID, START_ID, END_ID = 0, 1, 2, 3  # keras-hub's SentencePiece convention
+# SentencePiece options of `byte_fallback=True`: the text is modelled exactly as it is.
+_EXACT_TEXT = dict(byte_fallback=True, normalization_rule_name="identity", add_dummy_prefix=False,
+                   remove_extra_whitespaces=False, split_by_whitespace=True, allow_whitespace_only_pieces=True)
 
 
-
-def train_sentencepiece(texts, vocabulary_size=8000, model_type="unigram"):
+def train_sentencepiece(texts, vocabulary_size=8000, model_type="unigram", byte_fallback=False):
     """Train a SentencePiece model on an iterable of strings; returns the model proto bytes.
 
     `vocabulary_size` is a soft limit: a small corpus gets the vocabulary it supports.
+
+    `byte_fallback=False` (translation) normalises the text (NFKC, spaces collapsed, a
+    leading space added to every text) and maps unseen characters to the unknown id.
+    `byte_fallback=True` (the GPT family) keeps the text exactly as it is (no
+    normalisation, no added or collapsed spaces) and spells every character that is not a
+    piece, line breaks and characters never seen in training included, as its UTF-8 bytes
+    (256 byte pieces), so any text round-trips; the vocabulary must then hold at least the
+    256 byte pieces plus the special ids and the training text's characters.
     """
     import sentencepiece
 
@@ -42,7 +52,7 @@ def train_sentencepiece(texts, vocabulary_size=8000, model_type="unigram"):
         hard_vocab_limit=False,
         model_type=model_type,
         character_coverage=1.0,  # keep every accented letter
-        normalization_rule_name="nmt_nfkc",
+        **(_EXACT_TEXT if byte_fallback else {"normalization_rule_name": "nmt_nfkc"}),
         pad_id=PAD_ID,
         unk_id=UNK_ID,
         bos_id=START_ID,

@@ -12,9 +12,12 @@ of the same shape.
 Every search starts from `(batch,)` start ids or a `(batch, prompt_length)`
 prompt right-padded with `pad_id` (`prompt_lengths` per row), optionally
 prefilled in one pass by a `prefill_fn(prompt_ids, cache) -> cache`
-(`keras_attn/generation/prompt.py`).
+(`keras_attn/generation/prompt.py`). `sample_from_logits` is sampling's choice
+of one token, for callers that run their own loop (e.g. streaming one compiled
+step at a time) and want `sample`'s tokens.
 """
 
 from keras_attn.generation.beam_search import beam_search
 from keras_attn.generation.greedy_search import greedy_search
 from keras_attn.generation.sampling import sample
+from keras_attn.generation.sampling import sample_from_logits

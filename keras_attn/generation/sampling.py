@@ -39,6 +39,29 @@ def filter_logits(logits, temperature=1.0, top_k=None, top_p=None):
     return logits
 
 
+def sample_from_logits(logits, uniform, temperature=1.0, top_k=None, top_p=None):
+    """`(batch,)` int32 tokens drawn from filtered `(batch, vocabulary)` logits (see `filter_logits`).
+
+    Each row inverts its cumulative distribution at `uniform` (`(batch,)`, in `[0, 1)`): the
+    first token whose cumulative probability reaches it (rounding in the sum can leave none:
+    then the most probable one). `sample` draws every token this way; a caller that runs its
+    own loop (e.g. one compiled step at a time, to stream) gets the same tokens from the same
+    uniform numbers.
+
+    >>> import numpy as np
+    >>> logits = np.log(np.array([[0.5, 0.3, 0.2]], "float32"))
+    >>> [int(sample_from_logits(logits, np.array([u], "float32"))[0]) for u in (0.1, 0.6, 0.9)]
+    [0, 1, 2]
+    """
+    filtered = filter_logits(logits, temperature, top_k, top_p)
+    probs = ops.softmax(filtered, axis=-1)  # filtered-out tokens get exactly 0
+    cumulative = ops.cumsum(probs, axis=-1)  # (B, V)
+    u = ops.cast(uniform, "float32")[:, None] * cumulative[:, -1:]
+    reached = ops.logical_and(cumulative >= u, probs > 0)
+    first = ops.argmax(ops.cast(reached, "int32"), axis=-1)
+    return ops.cast(ops.where(ops.any(reached, axis=-1), first, ops.argmax(probs, axis=-1)), "int32")
+
+
 def sample(
     step_fn, start_ids, cache, max_length, end_id=None, pad_id=0,
     temperature=1.0, top_k=None, top_p=None, seed=None, prompt_lengths=None, prefill_fn=None,
@@ -50,7 +73,7 @@ def sample(
     `(batch, max_length)` int32 token ids, beginning with the prompt.
 
     Each token is drawn by inverting the cumulative distribution with one
-    uniform number per row and step. With a `keras.random.SeedGenerator`
+    uniform number per row and step (`sample_from_logits`). With a `keras.random.SeedGenerator`
     the numbers are drawn step by step from it (create it outside a compiled
     function: each call then gives new samples). With an int seed (or
     `None`: a random one) all numbers are drawn up front from that seed
@@ -77,14 +100,6 @@ def sample(
         uniform_at = lambda index: ops.take(table, index, axis=0)  # noqa: E731
 
     def choose(logits, index):
-        filtered = filter_logits(logits, temperature, top_k, top_p)
-        probs = ops.softmax(filtered, axis=-1)  # filtered-out tokens get exactly 0
-        cumulative = ops.cumsum(probs, axis=-1)  # (B, V)
-        u = uniform_at(index)[:, None] * cumulative[:, -1:]
-        # The first token with a probability whose cumulative sum reaches u
-        # (rounding in the sum can leave none: then the most probable one).
-        reached = ops.logical_and(cumulative >= u, probs > 0)
-        first = ops.argmax(ops.cast(reached, "int32"), axis=-1)
-        return ops.where(ops.any(reached, axis=-1), first, ops.argmax(probs, axis=-1))
+        return sample_from_logits(logits, uniform_at(index), temperature, top_k, top_p)
 
     return decode_loop(step_fn, choose, start_ids, cache, max_length, end_id, pad_id, prompt_lengths, prefill_fn)

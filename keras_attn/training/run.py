@@ -76,10 +76,20 @@ class TrainingRun:
             `model.compile`. `True` is turned into `False` (with a warning)
             under mirrored and multi-worker strategies.
         keep_checkpoints: Newest checkpoints kept (at least 2).
+        steps_per_execution: Train up to this many steps in each call of the
+            compiled train function (Keras' `steps_per_execution`): the steps
+            run back to back inside TensorFlow, the next batch is fetched
+            while a step runs, and Python (callbacks, progress bar) runs once
+            per call. `fit` uses the largest divisor of its `steps_per_epoch`
+            up to this number, so every epoch has exactly its planned steps
+            (1 without `steps_per_epoch`); batch-level callbacks then see one
+            batch end per call, and a mid-epoch checkpoint is written at the
+            first call that ends at or after each `checkpoint_every_steps`.
+            `1` (the default) leaves the model's own setting as compiled.
 
     Attributes:
-        strategy, num_replicas, is_chief, jit_compile, out_dir,
-        checkpoint_dir, history_path, tensorboard_dir, curve_path.
+        strategy, num_replicas, is_chief, jit_compile, steps_per_execution,
+        out_dir, checkpoint_dir, history_path, tensorboard_dir, curve_path.
     """
 
     def __init__(
@@ -89,8 +99,13 @@ class TrainingRun:
         checkpoint_every_steps=100,
         jit_compile="auto",
         keep_checkpoints=2,
+        steps_per_execution=1,
     ):
         ensure_visible_logging()
+        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ValueError(
+                f"`steps_per_execution` must be a positive int. Received: steps_per_execution={steps_per_execution!r}"
+            )
         compat.apply()
         self.out_dir = os.path.abspath(os.fspath(out_dir))
         self.strategy = resolve_strategy(strategy)
@@ -99,6 +114,7 @@ class TrainingRun:
         self.is_chief = is_chief(self.strategy)
         self.checkpoint_every_steps = checkpoint_every_steps
         self.keep_checkpoints = keep_checkpoints
+        self.steps_per_execution = steps_per_execution
         self.jit_compile = self._resolve_jit_compile(jit_compile)
         self.checkpoint_dir = os.path.join(self.out_dir, "checkpoints")
         self.history_path = os.path.join(self.out_dir, "history.csv")
@@ -160,6 +176,7 @@ class TrainingRun:
             )
             model.jit_compile = False
             model.train_function = None
+        self._set_steps_per_call(model, steps_per_epoch)
         self._ensure_built(model, train_dataset)
         checkpoint = ResumableCheckpoint(
             self.checkpoint_dir,
@@ -200,6 +217,29 @@ class TrainingRun:
         if guard.error is not None:
             raise guard.error
         return history
+
+    def steps_per_call(self, steps_per_epoch):
+        """Steps per call of the train function for epochs of `steps_per_epoch` steps: the
+        largest divisor of it up to `steps_per_execution` (1 when it is `None`).
+
+        >>> import tempfile
+        >>> run = TrainingRun(tempfile.mkdtemp(), strategy="default", steps_per_execution=10)
+        >>> run.steps_per_call(1000), run.steps_per_call(585), run.steps_per_call(7), run.steps_per_call(None)
+        (10, 9, 7, 1)
+        """
+        if not steps_per_epoch:
+            return 1
+        steps_per_epoch = int(steps_per_epoch)
+        return max(k for k in range(1, min(self.steps_per_execution, steps_per_epoch) + 1) if steps_per_epoch % k == 0)
+
+    def _set_steps_per_call(self, model, steps_per_epoch):
+        if self.steps_per_execution == 1:
+            return  # the model's own compile setting
+        per_call = self.steps_per_call(steps_per_epoch)
+        if int(getattr(model, "steps_per_execution", 1) or 1) != per_call:
+            model.steps_per_execution = per_call
+            model.train_function = model.test_function = None  # rebuilt with the new setting
+        logger.info("Training %d step(s) per call of the compiled train function (steps_per_execution).", per_call)
 
     def _ensure_built(self, model, data):
         """Build a model that has not seen data yet, so a checkpoint can load into it."""

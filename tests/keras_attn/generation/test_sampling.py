@@ -75,3 +75,30 @@ def test_argument_errors():
         filter_logits(np.log(PROBS), top_k=0)
     with pytest.raises(ValueError, match="top_p"):
         filter_logits(np.log(PROBS), top_p=1.5)
+
+
+def test_a_loop_of_compiled_steps_with_sample_from_logits_equals_sample(tiny_decoder):
+    """The streaming pattern: one compiled step + `sample_from_logits` per token, drawing from
+    the same `SeedGenerator` state as `sample`, gives `sample`'s tokens."""
+    import keras
+
+    from keras_attn.generation import sample_from_logits
+
+    d = tiny_decoder
+    seed = keras.random.SeedGenerator(0)
+    options = dict(temperature=1.5, top_k=6)
+    seed.state.assign(ops.convert_to_tensor([7, 0], seed.state.dtype))
+    whole = _xla(lambda: sample(d.step_fn, d.start_ids, d.cache(), max_length=7, seed=seed, **options))()
+
+    @tf.function(jit_compile=True)
+    def step(token_ids, cache, index):
+        logits, cache = d.step_fn(token_ids, cache, index)
+        uniform = keras.random.uniform((ops.shape(token_ids)[0],), seed=seed)
+        return sample_from_logits(ops.cast(logits, "float32"), uniform, **options), cache
+
+    seed.state.assign(ops.convert_to_tensor([7, 0], seed.state.dtype))
+    tokens, cache = [d.start_ids], d.cache()
+    for index in range(6):
+        chosen, cache = step(tokens[-1][:, None], cache, tf.constant(index))
+        tokens.append(np.asarray(chosen))
+    np.testing.assert_array_equal(np.stack(tokens, axis=1), np.asarray(whole))

@@ -58,3 +58,24 @@ def test_save_model_writes_a_loadable_model(tmp_path, tiny_model, tiny_dataset):
     x = np.ones((2, 4), "float32")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
     assert not [name for name in os.listdir(run.out_dir) if ".tmp-" in name]
+
+
+def test_steps_per_execution_trains_the_planned_steps_to_the_same_weights(tmp_path, tiny_model, tiny_dataset):
+    """Several steps per call (a divisor of the epoch: 6 steps, asked for 4, run 3 per call):
+    the same number of steps, the same weights as one step per call, checkpoints at call ends."""
+    repeated = tiny_dataset.repeat()
+    weights = {}
+    for asked in (1, 4):
+        run = TrainingRun(tmp_path / f"spe{asked}", strategy="default", checkpoint_every_steps=4, jit_compile=False,
+                          steps_per_execution=asked)
+        model = tiny_model(run)
+        run.fit(model, repeated, epochs=2, steps_per_epoch=6, verbose=0)
+        assert int(model.optimizer.iterations.numpy()) == 12
+        assert model.steps_per_execution == run.steps_per_call(6) == (1 if asked == 1 else 3)
+        weights[asked] = [w.numpy() for w in model.weights]
+        steps = sorted(int(name[5:14]) for name in os.listdir(run.checkpoint_dir) if name.endswith(".json"))
+        assert steps[-1] == 12 and all(step % model.steps_per_execution == 0 for step in steps)
+    for one, several in zip(weights[1], weights[4]):
+        np.testing.assert_allclose(one, several, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="steps_per_execution"):
+        TrainingRun(tmp_path / "bad", strategy="default", steps_per_execution=0)
