@@ -7,8 +7,8 @@ projected once into every decoder block's cross-attention keys and values
 pass (`prefill_fn`), and the decoder then runs one token per step against its key/value
 cache (`step_fn`), greedily or by beam search (`keras_attn.generation`). The whole search
 runs in one `tf.function(jit_compile=True)` per search setting, made once per
-`Transcriber`; clips are padded to the model's length and batches to `batch_size` rows, so a
-batch size compiles once.
+`Transcriber`; clips are padded to the model's length and batches to a power of two rows
+(at most `batch_size`), so each batch shape compiles once.
 
     transcriber = Transcriber(model, tokenizer)
     transcriber.transcribe({"audio": audio, "sample_lengths": lengths})          # greedy
@@ -128,16 +128,18 @@ class Transcriber:
     def transcribe(self, inputs, beam_width=None, length_penalty=0.6, batch_size=32):
         """Transcripts of `{"audio", "sample_lengths"}` (or `{"encoder_features"}`) arrays.
 
-        Batches are padded to `batch_size` rows when there are more inputs than one batch,
-        so every call of a batch size reuses one compiled program.
+        Inputs go in batches of `batch_size` rows; a smaller batch is padded (by repeating
+        its last row) to the next power of two, so a few compiled programs serve every
+        count of clips.
         """
         count = len(next(iter(inputs.values())))
         texts = []
         for start in range(0, count, batch_size):
             chunk = {name: np.asarray(value[start : start + batch_size]) for name, value in inputs.items()}
             rows = len(next(iter(chunk.values())))
-            if count > batch_size and rows < batch_size:
-                chunk = {name: np.concatenate([value, np.repeat(value[-1:], batch_size - rows, axis=0)])
+            padded_rows = min(batch_size, 2 ** int(np.ceil(np.log2(rows))))
+            if padded_rows > rows:
+                chunk = {name: np.concatenate([value, np.repeat(value[-1:], padded_rows - rows, axis=0)])
                          for name, value in chunk.items()}
             texts.extend(self.decode_ids(self.generate(chunk, beam_width, length_penalty))[:rows])
         return texts

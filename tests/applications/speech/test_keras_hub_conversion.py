@@ -51,3 +51,47 @@ def test_every_weight_is_converted(backbone):
 def test_converted_encoder_fine_tunes_with_dropout(backbone):
     encoder = from_keras_hub_whisper(backbone, dropout_rate=0.1)
     assert encoder.dropout_rate == 0.1
+
+
+class _Prompt:
+    """Whisper's prompt and end token, as a keras-hub WhisperTokenizer would give them."""
+
+    prompt_ids, end_id, pad_id = (17, 18), 19, 19
+
+    def decode(self, ids):
+        return " ".join(str(i) for i in ids)
+
+
+def test_whole_model_logits_equal_keras_hub_and_cached_decoding_equals_the_full_pass(backbone):
+    from applications.speech.speech_to_text import SpeechToText
+    from applications.speech.transcriber import Transcriber
+
+    rng = np.random.default_rng(5)
+    features = rng.standard_normal((2, 40, 8)).astype("float32")
+    ids = rng.integers(0, 20, (2, 6)).astype("int32")
+    outputs = backbone({"encoder_features": features, "decoder_token_ids": ids,
+                        "decoder_padding_mask": np.ones((2, 6), "int32")})
+    table = np.asarray(backbone.get_layer("decoder_token_and_position_embedding").token_embedding.embeddings)
+    expected = np.asarray(outputs["decoder_sequence_output"]) @ table.T  # (B, T, V)
+
+    model = from_keras_hub_whisper(backbone, decoder=True)
+    assert isinstance(model, SpeechToText) and not model.audio_input
+    logits = np.asarray(model({"encoder_features": features, "decoder_token_ids": ids}))
+    assert logits.shape == (2, 6, 20)
+    np.testing.assert_allclose(logits, expected, atol=1e-4)
+    fresh = SpeechToText(SpeechEncoder(16, 2, 2, 32, num_mel_bins=8, max_frames=40), 20, 6, audio_input=False)
+    assert np.abs(np.asarray(fresh({"encoder_features": features, "decoder_token_ids": ids})) - expected).max() > 1e-2
+
+    transcriber = Transcriber(model, _Prompt())
+    cached = np.asarray(transcriber.cached_logits({"encoder_features": features}, ids))
+    np.testing.assert_allclose(cached, logits, atol=1e-5)
+    tokens = np.asarray(transcriber.generate_ids({"encoder_features": features}))
+    assert tokens.shape == (2, 6) and tokens[:, :2].tolist() == [[17, 18], [17, 18]]
+
+
+def test_every_decoder_weight_is_converted(backbone):
+    model = from_keras_hub_whisper(backbone, decoder=True)
+    ours = sum(int(np.prod(w.shape)) for w in model.weights)
+    theirs = sum(int(np.prod(w.shape)) for w in backbone.weights)
+    key_biases = (2 + 2 * 2) * 16  # our zero key biases: encoder self-attention, decoder self and cross
+    assert ours == theirs + key_biases
