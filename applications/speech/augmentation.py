@@ -14,6 +14,7 @@ The augmentations (names of `--augment`), each applied to a clip with probabilit
 | `speed` | resample (tempo and pitch together, Kaldi's speed perturbation) | x0.9 - x1.1 |
 | `pitch` | pitch shift keeping the duration: phase-vocoder time stretch, then resample | -3 - +3 semitones |
 | `gain` | scale the waveform | -12 - +6 dB |
+| `eq` | colour the spectrum with a smooth random gain curve over log-frequency (a voice's, a microphone's or a room's colouring); the clip's power is kept | up to +-12 dB |
 | `noise` | white Gaussian noise at a signal-to-noise ratio | 5 - 30 dB SNR |
 | `reverb` | convolve with a synthetic room impulse response (direct path + exponentially decaying noise) | RT60 0.1 - 0.6 s |
 
@@ -37,13 +38,14 @@ import math
 
 import tensorflow as tf
 
-NAMES = ("speed", "pitch", "gain", "noise", "reverb")
+NAMES = ("speed", "pitch", "gain", "eq", "noise", "reverb")
 PROBABILITY = 0.5  # of each enabled augmentation, per clip
 SPEED_RANGE = (0.9, 1.1)
 PITCH_SEMITONES = 3.0
 GAIN_DB = (-12.0, 6.0)
 SNR_DB = (5.0, 30.0)
 RT60_SECONDS = (0.1, 0.6)
+EQ_DB = 12.0
 SAMPLE_RATE = 16000
 FFT_LENGTH, HOP = 512, 128  # phase vocoder: 32 ms windows every 8 ms
 
@@ -111,6 +113,25 @@ def pitch_shift(audio, semitones):
     (`r = 2 ** (semitones / 12)`), then resample `r` times faster."""
     ratio = tf.pow(2.0, tf.cast(semitones, tf.float32) / 12.0)
     return resample(time_stretch(audio, 1.0 / ratio), ratio)
+
+
+def equalize(audio, depth_db, seed):
+    """Multiply the spectrum by a smooth random curve, `depth_db` at its extremes: three
+    cosines of random phase and weight over log-frequency (50 Hz - 8 kHz). The result has
+    the clip's power."""
+    audio = tf.convert_to_tensor(audio, tf.float32)
+    spectrum = tf.signal.rfft(audio)
+    bins = tf.shape(spectrum)[0]
+    frequency = tf.linspace(0.0, SAMPLE_RATE / 2.0, bins)
+    position = tf.math.log(frequency + 50.0) / math.log(SAMPLE_RATE / 2.0 + 50.0)  # (K,) ~0.4 .. 1
+    draws = tf.random.stateless_uniform([2, 3], seed=seed)
+    weights, phases = draws[0] * 2.0 - 1.0, draws[1] * 2.0 * math.pi
+    curve = tf.reduce_sum(weights[:, None] * tf.cos(math.pi * tf.range(1.0, 4.0)[:, None] * position[None] * 2.0
+                                                    + phases[:, None]), axis=0)
+    curve = depth_db * curve / (tf.reduce_max(tf.abs(curve)) + 1e-6)  # (K,) dB
+    coloured = tf.signal.irfft(spectrum * tf.cast(tf.pow(10.0, curve / 20.0), tf.complex64), [tf.shape(audio)[0]])
+    scale = tf.sqrt((tf.reduce_mean(tf.square(audio)) + 1e-10) / (tf.reduce_mean(tf.square(coloured)) + 1e-10))
+    return coloured * scale
 
 
 def add_noise(audio, snr_db, seed):
@@ -186,6 +207,8 @@ class Augmentation:
             return pitch_shift(clip, between(-PITCH_SEMITONES, PITCH_SEMITONES))
         if name == "gain":
             return clip * tf.pow(10.0, between(*GAIN_DB) / 20.0)
+        if name == "eq":
+            return equalize(clip, between(0.0, EQ_DB), seed)
         if name == "noise":
             return add_noise(clip, between(*SNR_DB), seed)
         return reverberate(clip, between(*RT60_SECONDS), seed)

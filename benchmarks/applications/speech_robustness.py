@@ -42,6 +42,7 @@ SETTINGS = {
     "pitch": dict(augment="pitch", normalize_features=False),
     "gain": dict(augment="gain", normalize_features=False),
     "noise": dict(augment="noise", normalize_features=False),
+    "eq": dict(augment="eq", normalize_features=False),
     "reverb": dict(augment="reverb", normalize_features=False),
     "normalize": dict(augment="none", normalize_features=True),
     "speed,pitch,gain,noise,reverb": dict(augment="speed,pitch,gain,noise,reverb", normalize_features=False),

@@ -33,11 +33,17 @@ def test_pitch_shift_keeps_the_duration():
     np.testing.assert_allclose(same[600:-600], _tone()[600:-600], atol=5e-3)
 
 
-def test_noise_snr_and_reverb_power():
+def test_noise_snr_eq_and_reverb_power():
     clip = _tone()
     noisy = np.asarray(augmentation.add_noise(clip, 10.0, [1, 2]))
     snr = 10 * np.log10(np.mean(clip**2) / np.mean((noisy - clip) ** 2))
     assert abs(snr - 10.0) < 0.3
+    noise = np.random.default_rng(0).standard_normal(RATE).astype("float32")
+    coloured = np.asarray(augmentation.equalize(noise, 12.0, [5, 6]))
+    np.testing.assert_allclose(np.mean(coloured**2), np.mean(noise**2), rtol=1e-3)
+    gain_db = 20 * np.log10(np.abs(np.fft.rfft(coloured)) / np.abs(np.fft.rfft(noise)))
+    assert gain_db.max() - gain_db.min() > 6.0  # coloured, smoothly: neighbouring bins move together
+    assert np.abs(np.diff(gain_db)).max() < 0.5
     wet = np.asarray(augmentation.reverberate(clip, 0.4, [3, 4]))
     assert wet.shape == clip.shape
     np.testing.assert_allclose(np.mean(wet**2), np.mean(clip**2), rtol=1e-3)
@@ -45,7 +51,7 @@ def test_noise_snr_and_reverb_power():
 
 
 def test_seeded_per_example_and_padding_kept():
-    augment = augmentation.Augmentation("speed,pitch,gain,noise,reverb", seed=7, probability=1.0)
+    augment = augmentation.Augmentation("speed,pitch,gain,eq,noise,reverb", seed=7, probability=1.0)
     padded = np.pad(_tone(seconds=0.5), (0, 4000))
     first, length = augment.apply(padded, 8000, index=3)
     again, _ = augment.apply(padded, 8000, index=3)
@@ -70,7 +76,7 @@ def test_dataset_is_augmented_and_repeatable():
 
 
 def test_parse_augment():
-    assert augmentation.parse_augment("reverb, speed") == ("speed", "reverb")
+    assert augmentation.parse_augment("reverb, eq, speed") == ("speed", "eq", "reverb")
     assert augmentation.parse_augment("none") == () == augmentation.parse_augment(None)
     with pytest.raises(ValueError, match="echo"):
         augmentation.parse_augment("speed,echo")

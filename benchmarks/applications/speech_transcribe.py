@@ -1,0 +1,229 @@
+"""Speech: number-phrase CER/WER of transcription, CTC and hybrid after the same CPU budget,
+and the speed of cached decoding against recomputing the prefix.
+
+The speech is SYNTHETIC (espeak-ng and flite, see data/README.md): these numbers say
+little about real recordings.
+
+Quality: three contenders on the shipped number phrases (468 training clips of 63
+espeak-ng voices), each built, fed and trained by the speech trainer's own task classes
+(`applications.speech.task`: its data pipeline with SpecAugment, its model, its loss) with
+the task's defaults, for the same wall-clock budget (`budget.py`: counted from the end of
+the first step, warm-up + cosine planned over the budget, AdamW as the trainer's):
+
+- `transcribe`: `SpeechToText` (encoder + decoder, characters, label smoothing 0.1);
+- `ctc`: `CTCRecognizer` (the same encoder size with a CTC head);
+- `transcribe --ctc-weight 0.3`: `SpeechToText` with a CTC head on the encoder, loss
+  `0.7 * attention + 0.3 * CTC` (decoded with the attention decoder only).
+
+Scored with corpus CER and WER, greedy decoding, on the 60 test clips (numbers and 14
+espeak-ng voices never trained on) and on the 40 flite clips (another synthesizer's
+voices).
+
+Speed: `Transcriber`'s cached greedy decoding (the encoder once, cross-attention keys and
+values once per clip, one new position per step against the self-attention cache) against
+the same model and weights recomputing the whole prefix at every step (the decoder over
+the fixed-size, causally masked token buffer, cross-attention projected again), 32 new
+tokens (no end token), batch 8, each one `tf.function(jit_compile=True)` with the search
+inside; median of interleaved repeats. Target: at least 5x.
+
+    python benchmarks/applications/speech_transcribe.py --budget-seconds 300 --out runs/speech_transcribe.md
+    python benchmarks/applications/speech_transcribe.py --quick     # seconds: checks the code runs
+"""
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from budget import BudgetCosineSchedule, fit_for_budget, machine_facts, progress_variable  # noqa: E402
+
+LOG = logging.getLogger("keras_attn.bench.applications")
+
+CONTENDERS = {
+    "transcribe": ("transcribe", {}),
+    "ctc": ("ctc", {}),
+    "transcribe --ctc-weight 0.3": ("transcribe", {"ctc_weight": 0.3}),
+}
+QUICK = dict(hidden_dim=16, num_layers=1, num_heads=2, intermediate_dim=16, decoder_layers=1, limit=16,
+             batch_size=8)
+SPEED = dict(batch=8, new_tokens=32, repeats=5)
+QUICK_SPEED = dict(batch=2, new_tokens=4, repeats=1)
+
+
+class _OneDevice:
+    """What `Task.read_data` asks of a `TrainingRun`: one replica."""
+
+    num_replicas = 1
+
+    @staticmethod
+    def global_batch_size(batch_size):
+        return batch_size
+
+
+def _limited(path, limit):
+    """The first `limit` lines of a manifest, as a new manifest (quick runs)."""
+    if not limit:
+        return str(path)
+    lines = open(path, encoding="utf-8").read().splitlines()[:limit]
+    out = os.path.join(tempfile.mkdtemp(prefix="speech_bench_"), os.path.basename(path))
+    with open(out, "w", encoding="utf-8") as file:
+        file.write("".join(f"{os.path.join(os.path.dirname(os.path.abspath(path)), line)}\n" for line in lines))
+    return out
+
+
+def train_contender(name, budget_seconds, quick=False):
+    """Train one contender for the budget; returns `(predictor, training summary)`."""
+    from applications import datasets
+    from applications.skeleton.settings import resolve_settings
+    from applications.speech.predictor import CTCPredictor, TranscriptionPredictor
+    from applications.speech.task import task_for
+
+    flag, overrides = CONTENDERS[name]
+    task = task_for(None, flag)
+    size = dict(QUICK) if quick else {}
+    limit = size.pop("limit", None)
+    data_path = _limited(datasets.speech_numbers_manifest("train"), limit)
+    if flag == "ctc":
+        size.pop("decoder_layers", None)
+    settings = resolve_settings(task, data=data_path, out=tempfile.mkdtemp(prefix="speech_bench_run_"),
+                                plot=False, **size, **overrides)
+    keras.utils.set_random_seed(settings.seed)
+    data = task.read_data(settings, _OneDevice())
+    model = task.build_model(settings, data, None)
+    loss, metrics = task.loss_and_metrics(settings, data)
+    progress = progress_variable()
+    optimizer = keras.optimizers.AdamW(
+        BudgetCosineSchedule(settings.learning_rate, progress, warmup_fraction=0.1, alpha=0.05),
+        weight_decay=settings.weight_decay)
+    model.compile(optimizer=optimizer, loss=loss, loss_weights=task.loss_weights(settings, data), metrics=metrics,
+                  jit_compile=not quick)  # --quick checks the code, without XLA's compile time
+    LOG.info("speech numbers %s: %d parameters, %d clips, budget %.0f s.", name, model.count_params(),
+             data.num_train_examples, budget_seconds)
+    trained = fit_for_budget(model, data.train, budget_seconds, steps_per_epoch=data.steps_per_epoch,
+                             progress=progress, out_dir=tempfile.mkdtemp(prefix="speech_bench_fit_"))
+    trained["parameters"] = int(model.count_params())
+    if flag == "ctc":
+        return CTCPredictor(model), trained
+    return TranscriptionPredictor(model, data.extras["tokenizer"]), trained
+
+
+def run_quality(budget_seconds, quick=False):
+    from applications import datasets
+
+    results = {}
+    test_sets = {"test": datasets.speech_numbers_manifest("test"), "flite": datasets.speech_flite_numbers_manifest()}
+    for name in CONTENDERS:
+        predictor, trained = train_contender(name, budget_seconds, quick)
+        scores = {}
+        for split, manifest in test_sets.items():
+            started = time.time()
+            scores[split] = predictor.evaluate(_limited(manifest, 8 if quick else None))
+            scores[split]["seconds"] = time.time() - started
+        LOG.info("speech numbers %s: %s; %s", name, trained, scores)
+        results[name] = dict(trained, scores=scores)
+        if name == "transcribe":
+            results[name]["predictor"] = predictor
+    return results
+
+
+def _median_seconds(function, repeats):
+    function()  # compile
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        np.asarray(function())
+        times.append(time.perf_counter() - started)
+    return float(np.median(times))
+
+
+def run_speed(predictor, size, jit_compile=True):
+    """Seconds per greedy generation of `new_tokens` tokens: cached vs recomputing the prefix."""
+    import tensorflow as tf
+    from keras import ops
+
+    from applications.speech.transcriber import Transcriber
+    from keras_attn import generation
+
+    model = predictor.model
+    transcriber = Transcriber(model, predictor.tokenizer)
+    prompt_length = len(transcriber.prompt_ids)
+    max_length = prompt_length + size["new_tokens"]
+    transcriber.max_length = max_length  # a buffer of exactly the prompt and the new tokens
+    rng = np.random.default_rng(0)
+    audio = rng.standard_normal((size["batch"], model.max_samples)).astype("float32") * 0.1
+    inputs = {"audio": tf.constant(audio), "sample_lengths": tf.fill([size["batch"]], model.max_samples)}
+    embedding, decoder = transcriber.embedding, transcriber.decoder
+
+    def cached():
+        cache = transcriber.initial_cache(inputs)
+        return generation.greedy_search(transcriber.step_fn, transcriber.prompt(size["batch"]), cache,
+                                        max_length=max_length, prefill_fn=transcriber.prefill_fn)
+
+    def recomputed():
+        steps, step_mask = transcriber.encode(inputs)
+
+        def step(token_ids, tokens, index):
+            tokens = ops.slice_update(tokens, [0, index], token_ids)  # the prefix so far
+            hidden = decoder(embedding(tokens), steps, encoder_padding_mask=step_mask)  # every position again
+            logits = embedding(ops.take(hidden, index, axis=1)[:, None], reverse=True)[:, 0]
+            return logits, tokens
+
+        buffer = ops.zeros((size["batch"], max_length), "int32")
+        return generation.greedy_search(step, transcriber.prompt(size["batch"]), buffer, max_length=max_length)
+
+    functions = {name: tf.function(function, jit_compile=jit_compile) for name, function in
+                 (("cached", cached), ("recompute", recomputed))}
+    agreement = float(np.mean(np.asarray(functions["cached"]()) == np.asarray(functions["recompute"]())))
+    seconds = {name: _median_seconds(function, size["repeats"]) for name, function in functions.items()}
+    return dict(seconds, speedup=seconds["recompute"] / seconds["cached"], agreement=agreement, **size)
+
+
+def render(results, speed, facts, budget_seconds, quick):
+    lines = [f"- date: {facts['date']}; machine: {facts['machine']}; {facts['versions']}",
+             f"- load average at start: {facts['load'][0]:.2f} / {facts['load'][1]:.2f} / {facts['load'][2]:.2f}",
+             f"- command: `{facts['command']}`",
+             f"- budget: {budget_seconds:g} s of training per contender (after its first step)"
+             + ("; **--quick: tiny models, the numbers mean nothing**" if quick else ""), "",
+             "| contender | parameters | steps (epochs) | CER test | WER test | CER flite | WER flite |",
+             "|---|---|---|---|---|---|---|"]
+    for name, result in results.items():
+        test, flite = result["scores"]["test"], result["scores"]["flite"]
+        lines.append(f"| {name} | {result['parameters']} | {result['steps']} ({result.get('epochs', 0):.0f}) | "
+                     f"{test['cer']:.3f} | {test['wer']:.3f} | {flite['cer']:.3f} | {flite['wer']:.3f} |")
+    lines += ["", f"Cached decoding, {speed['new_tokens']} new tokens, batch {speed['batch']}, XLA: "
+                  f"{speed['cached'] * 1000:.1f} ms cached vs {speed['recompute'] * 1000:.1f} ms recomputing the "
+                  f"prefix: **{speed['speedup']:.1f}x** (median of {speed['repeats']}; the two give the same tokens "
+                  f"at {speed['agreement']:.0%} of the positions)."]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--budget-seconds", type=float, default=300.0)
+    parser.add_argument("--quick", action="store_true", help="tiny models and data: checks the code runs")
+    parser.add_argument("--out", help="also write the report here")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    facts = machine_facts()
+    results = run_quality(args.budget_seconds, args.quick)
+    speed = run_speed(results["transcribe"].pop("predictor"), QUICK_SPEED if args.quick else SPEED,
+                      jit_compile=not args.quick)
+    text = render(results, speed, facts, args.budget_seconds, args.quick)
+    print(text)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as file:
+            file.write(text + "\n")
+        print(f"wrote {args.out}")
+    return results, speed
+
+
+if __name__ == "__main__":  # pragma: no cover - manual runs
+    main()
