@@ -117,5 +117,8 @@ class ServingTranscriber(tf.Module):
 
 
 def transcriber_serving_module(transcriber):
+    if transcriber.tokenizer.kind not in ("characters", "sentencepiece"):
+        raise ValueError(f"A transcriber with a {transcriber.tokenizer.kind} tokenizer (an imported Whisper) has no "
+                         "SavedModel export yet: transcribe with `applications.load(run).predict`.")
     module = ServingTranscriber(transcriber)
     return module, {"serving_default": module.transcribe.get_concrete_function()}

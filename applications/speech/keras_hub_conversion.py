@@ -24,7 +24,7 @@ import numpy as np
 from applications.speech.speech_encoder import SpeechEncoder
 
 
-def from_keras_hub_whisper(whisper_backbone, decoder=False, **encoder_kwargs):
+def from_keras_hub_whisper(whisper_backbone, decoder=False, speech_to_text_args=None, **encoder_kwargs):
     """The encoder of `whisper_backbone` as a built `SpeechEncoder`, or with `decoder=True`
     the whole model as a `SpeechToText` (`audio_input=False`: log-mel features in).
 
@@ -48,6 +48,11 @@ def from_keras_hub_whisper(whisper_backbone, decoder=False, **encoder_kwargs):
         whisper_backbone: a `keras_hub.models.WhisperBackbone`.
         decoder: return the whole encoder-decoder (`SpeechToText`) instead of
             the encoder.
+        speech_to_text_args: with `decoder=True`, more `SpeechToText`
+            arguments: `audio_input=True` with `max_samples`, `front_end`,
+            `spec_augment` for a model of 16 kHz audio (what `--init
+            keras_hub:<preset>` trains), a shorter `max_target_length` (the
+            first rows of Whisper's 448 decoder positions), `dropout_rate`.
         **encoder_kwargs: other `SpeechEncoder` arguments (e.g. `dropout_rate`
             for fine-tuning); the dimensions come from the backbone.
 
@@ -100,7 +105,7 @@ def from_keras_hub_whisper(whisper_backbone, decoder=False, **encoder_kwargs):
     copy_layer(encoder.transformer.output_norm, backbone.get_layer("encoder_layer_norm"))
     if not decoder:
         return encoder
-    return _with_decoder(backbone, encoder, copy, copy_layer)
+    return _with_decoder(backbone, encoder, copy, copy_layer, **(speech_to_text_args or {}))
 
 
 def _copy_attention(ours, theirs, copy, copy_layer):
@@ -112,17 +117,22 @@ def _copy_attention(ours, theirs, copy, copy_layer):
     copy_layer(ours.output_dense, theirs._output_dense)
 
 
-def _with_decoder(backbone, encoder, copy, copy_layer):
+def _with_decoder(backbone, encoder, copy, copy_layer, **model_args):
     """The `SpeechToText` around `encoder` holding the backbone's decoder weights."""
     from applications.speech.speech_to_text import SpeechToText
 
-    model = SpeechToText(encoder, vocabulary_size=backbone.vocabulary_size,
-                         max_target_length=backbone.max_decoder_sequence_length, audio_input=False,
-                         name="whisper_speech_to_text")
+    model_args = dict(dict(max_target_length=backbone.max_decoder_sequence_length, audio_input=False,
+                           name="whisper_speech_to_text"), **model_args)
+    if model_args["max_target_length"] > backbone.max_decoder_sequence_length:
+        raise ValueError(
+            f"`max_target_length` must be at most Whisper's {backbone.max_decoder_sequence_length} decoder positions. "
+            f"Received: max_target_length={model_args['max_target_length']}"
+        )
+    model = SpeechToText(encoder, vocabulary_size=backbone.vocabulary_size, **model_args)
     embeddings = backbone.get_layer("decoder_token_and_position_embedding")
     copy(model.decoder_embedding.token_embedding.embeddings, embeddings.token_embedding.embeddings)
-    copy(model.decoder_embedding.position_embedding.position_embeddings,
-         embeddings.position_embedding.position_embeddings)
+    positions = model.decoder_embedding.position_embedding.position_embeddings
+    copy(positions, np.asarray(embeddings.position_embedding.position_embeddings)[: positions.shape[0]])
     for index, block in enumerate(model.decoder.blocks):
         source = backbone.get_layer(f"transformer_decoder_layer_{index}")
         _copy_attention(block.self_attention_layer, source._self_attention_layer, copy, copy_layer)

@@ -139,7 +139,7 @@ class RecognizerPredictor(SpeechPredictor):
         pairs = speech_data.read_manifest(data)
         clips, kept = speech_data.load_clips([path for path, _ in pairs], skip_bad_files)
         references = [self.normalize(pairs[i][1]) for i in kept]
-        hypotheses = self.transcribe(clips, batch_size=batch_size, **options)
+        hypotheses = [self.normalize(text) for text in self.transcribe(clips, batch_size=batch_size, **options)]
         return {"cer": character_error_rate(references, hypotheses), "wer": word_error_rate(references, hypotheses),
                 "clips": len(kept)}
 

@@ -306,13 +306,21 @@ class SpeechTranscriptionTask(SpeechTask):
         import os
 
         from applications.skeleton.errors import FlagError
+        from applications.skeleton.init import parse_init
         from applications.speech import transcript_tokenizer as tokenizers
 
         if settings.tokenizer not in tokenizers.KINDS:
             raise FlagError(f"--tokenizer must be one of {list(tokenizers.KINDS)}. Received: {settings.tokenizer!r}")
         if not 0.0 <= float(settings.ctc_weight) < 1.0:
             raise FlagError(f"--ctc-weight must be in [0, 1). Received: {settings.ctc_weight}")
-        if settings.tokenizer == "sentencepiece":
+        init = parse_init(settings.init)
+        if init is not None and init.kind == "keras_hub":  # Whisper's own tokenizer
+            try:
+                tokenizer = tokenizers.WhisperTokens.from_preset(init.value)
+            except Exception as error:  # noqa: BLE001 - keras-hub raises many kinds
+                raise FlagError(f"--init {init}: no Whisper tokenizer in the preset ({type(error).__name__}: "
+                                f"{str(error)[:200]})") from error
+        elif settings.tokenizer == "sentencepiece":
             if not settings.vocabulary_size:
                 raise FlagError("--tokenizer sentencepiece needs --vocabulary-size N (e.g. 200)")
             path = os.path.join(os.path.abspath(settings.out), tokenizers.SENTENCEPIECE_FILE)
@@ -353,7 +361,7 @@ class SpeechTranscriptionTask(SpeechTask):
         tokenizer = data.extras["tokenizer"]
         data.preprocessing.update(tokenizer=tokenizer.kind, tokenizer_file=tokenizer.file_name)
         if init is not None and init.kind == "keras_hub":
-            raise NotImplementedError  # replaced below
+            return self._whisper(settings, data, init)
         encoder, front_end = self.build_encoder(settings, data, init)
         ctc_characters = settings.characters if settings.ctc_weight else None
         return SpeechToText(
@@ -361,6 +369,27 @@ class SpeechTranscriptionTask(SpeechTask):
             decoder_layers=settings.decoder_layers, max_samples=data.extras["max_samples"], front_end=front_end,
             ctc_characters=ctc_characters, **self.model_inputs(settings),
         )
+
+    def _whisper(self, settings, data, init):
+        """The whole Whisper of a keras-hub preset, reading 16 kHz audio (its front end's bins)."""
+        from applications.skeleton.init import load_keras_hub_backbone
+        from applications.speech.keras_hub_conversion import from_keras_hub_whisper
+        from keras_attn.layers import LogMelSpectrogram
+
+        backbone = load_keras_hub_backbone(init, ("WhisperBackbone",), "speech")
+        front_end = LogMelSpectrogram(num_mel_bins=backbone.num_mels, name="log_mel")
+        if front_end.num_frames(data.extras["max_samples"]) > backbone.max_encoder_sequence_length:
+            from applications.skeleton.errors import FlagError
+
+            raise FlagError(f"--init {init}: clips of {data.extras['max_samples'] / 16000:.1f} s are longer than "
+                            f"Whisper's window; lower --max-seconds")
+        ctc_characters = settings.characters if settings.ctc_weight else None
+        model = from_keras_hub_whisper(backbone, decoder=True, dropout_rate=settings.dropout_rate, speech_to_text_args=dict(
+            audio_input=True, max_samples=data.extras["max_samples"], front_end=front_end,
+            max_target_length=min(data.extras["max_target_length"], backbone.max_decoder_sequence_length),
+            ctc_characters=ctc_characters, name="speech_to_text", **self.model_inputs(settings)))
+        data.extras["encoder"] = model.encoder
+        return model
 
     def loss_and_metrics(self, settings, data):
         from keras_attn.training import MaskedAccuracy, MaskedSparseCategoricalCrossentropy

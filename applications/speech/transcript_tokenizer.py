@@ -20,8 +20,15 @@ end token.
   vocabulary never saw becomes the unknown piece (id 1), which decodes to nothing: it is
   mapped, not refused (documented; training transcripts are all covered).
 
-A run folder keeps the tokenizer as an asset: `tokenizer.json` (characters) or
-`tokenizer.model` (SentencePiece); `load_tokenizer(kind, data)` reads it back.
+- `WhisperTokens`: keras-hub's `WhisperTokenizer` (byte-level BPE) of a Whisper preset, for
+  `--init keras_hub:<whisper preset>`: Whisper's own prompt (`<|startoftranscript|>`,
+  `<|en|>` for a multilingual model, `<|transcribe|>`, `<|notimestamps|>`) and end token.
+  Training pads and scores as for the others (id 0 pads and is left out of the loss;
+  in Whisper's vocabulary id 0 is "!", which such fine-tuning never learns to write).
+
+A run folder keeps the tokenizer as an asset: `tokenizer.json` (characters),
+`tokenizer.model` (SentencePiece) or `whisper_tokenizer.json`; `load_tokenizer(kind, data)`
+reads it back.
 
 Example:
 
@@ -41,8 +48,8 @@ from applications.speech.character_vocabulary import DEFAULT_CHARACTERS, Charact
 
 SPECIAL_TOKENS = ("<|pad|>", "<|startoftranscript|>", "<|endoftext|>", "<|transcribe|>")
 PAD_ID, START_ID, END_ID, TRANSCRIBE_ID = 0, 1, 2, 3
-CHARACTERS_FILE, SENTENCEPIECE_FILE = "tokenizer.json", "tokenizer.model"
-KINDS = ("characters", "sentencepiece")
+CHARACTERS_FILE, SENTENCEPIECE_FILE, WHISPER_FILE = "tokenizer.json", "tokenizer.model", "whisper_tokenizer.json"
+KINDS = ("characters", "sentencepiece")  # --tokenizer; "whisper" comes with a Whisper preset
 
 
 def _before_end(ids, end_id):
@@ -160,6 +167,75 @@ class SentencePieceTokenizer:
         return cls(data)
 
 
+class WhisperTokens:
+    """A keras-hub `WhisperTokenizer` as a transcript tokenizer (see the module doc).
+
+    Args:
+        tokenizer: a `keras_hub.models.WhisperTokenizer`.
+        language: the language token of a multilingual tokenizer (`"<|en|>"`); ignored by an
+            English-only one.
+    """
+
+    kind = "whisper"
+    file_name = WHISPER_FILE
+    pad_id = PAD_ID
+
+    def __init__(self, tokenizer, language="<|en|>"):
+        self.tokenizer = tokenizer
+        self.language = language
+        self.start_id, self.end_id = int(tokenizer.bos_token_id), int(tokenizer.eos_token_id)
+        languages = tokenizer.language_tokens or {}
+        prompt = [self.start_id] + ([int(languages[language])] if language in languages else [])
+        self._prompt = tuple(prompt + [int(tokenizer.transcribe_token_id), int(tokenizer.no_timestamps_token_id)])
+        self._special = set(int(i) for i in tokenizer.special_token_ids) | {int(i) for i in languages.values()}
+
+    @classmethod
+    def from_preset(cls, preset):
+        import keras_hub
+
+        return cls(keras_hub.models.WhisperTokenizer.from_preset(preset))
+
+    @property
+    def vocabulary_size(self):
+        return int(self.tokenizer.vocabulary_size())
+
+    @property
+    def prompt_ids(self):
+        return self._prompt
+
+    def normalize(self, text):
+        return normalize_text(text)
+
+    def encode(self, text):
+        import numpy as np
+
+        return [int(i) for i in np.asarray(self.tokenizer(" " + self.normalize(text)))]  # Whisper: a leading space
+
+    def decode(self, ids):
+        kept = [i for i in _before_end(ids, self.end_id) if i not in self._special]
+        if not kept:
+            return ""
+        text = self.tokenizer.detokenize(kept)
+        text = text if isinstance(text, str) else bytes(getattr(text, "numpy", lambda: text)()).decode("utf-8")
+        return " ".join(text.split())
+
+    def to_bytes(self):
+        tokenizer = self.tokenizer
+        return json.dumps({"kind": self.kind, "language": self.language, "vocabulary": tokenizer._initial_vocabulary,
+                           "merges": list(tokenizer.merges), "special_tokens": tokenizer._special_token_dict,
+                           "language_tokens": tokenizer.language_tokens}).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data):
+        import keras_hub
+
+        config = json.loads(data.decode("utf-8"))
+        tokenizer = keras_hub.models.WhisperTokenizer(
+            vocabulary=config["vocabulary"], merges=config["merges"], special_tokens=config["special_tokens"],
+            language_tokens=config["language_tokens"])
+        return cls(tokenizer, config.get("language", "<|en|>"))
+
+
 def normalize_text(text):
     """NFKC, lower case, whitespace collapsed: how SentencePiece transcripts are compared."""
     return " ".join(unicodedata.normalize("NFKC", text).lower().split())
@@ -171,4 +247,6 @@ def load_tokenizer(kind, data):
         return CharacterTokenizer.from_bytes(data)
     if kind == "sentencepiece":
         return SentencePieceTokenizer.from_bytes(data)
-    raise ValueError(f"`kind` must be one of {KINDS}. Received: kind={kind!r}")
+    if kind == "whisper":
+        return WhisperTokens.from_bytes(data)
+    raise ValueError(f"`kind` must be one of {KINDS + ('whisper',)}. Received: kind={kind!r}")

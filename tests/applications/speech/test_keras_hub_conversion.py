@@ -95,3 +95,49 @@ def test_every_decoder_weight_is_converted(backbone):
     theirs = sum(int(np.prod(w.shape)) for w in backbone.weights)
     key_biases = (2 + 2 * 2) * 16  # our zero key biases: encoder self-attention, decoder self and cross
     assert ours == theirs + key_biases
+
+
+def _tiny_whisper_preset(folder):
+    """A small random WhisperBackbone and a WhisperTokenizer of letters, saved as a keras-hub
+    preset folder (what `--init keras_hub:<folder>` reads; no download)."""
+    letters = list("abcdefghijklmnopqrstuvwxyz'")
+    vocabulary = {token: index for index, token in enumerate(letters + ["Ġ" + c for c in letters] + ["Ġ"])}
+    size = len(vocabulary)
+    special = {token: size + i for i, token in enumerate(
+        ["<|endoftext|>", "<|startoftranscript|>", "<|notimestamps|>", "<|translate|>", "<|transcribe|>"])}
+    tokenizer = keras_hub.models.WhisperTokenizer(vocabulary=vocabulary, merges=["Ġ t"], special_tokens=special,
+                                                  language_tokens={"<|en|>": size + 5})
+    keras.utils.set_random_seed(1)
+    backbone = keras_hub.models.WhisperBackbone(
+        vocabulary_size=size + 6, num_layers=1, num_heads=2, hidden_dim=16, intermediate_dim=32, num_mels=80,
+        max_encoder_sequence_length=400, max_decoder_sequence_length=64)
+    backbone.save_to_preset(str(folder))
+    tokenizer.save_to_preset(str(folder))
+    return folder
+
+
+def test_init_from_a_whisper_preset_fine_tunes_the_whole_model_with_its_tokenizer(tmp_path, tone):
+    import applications
+    from applications import speech
+
+    preset = _tiny_whisper_preset(tmp_path / "preset")
+    for index, text in enumerate(["yes", "no", "yes no", "no"]):
+        tone(tmp_path / f"c{index}.wav", seconds=0.3, frequency=300.0 + 100 * index)
+    (tmp_path / "train.tsv").write_text("".join(f"c{i}.wav\t{t}\n" for i, t in enumerate(["yes", "no", "yes no", "no"])))
+    speech.train(data=str(tmp_path / "train.tsv"), out=str(tmp_path / "run"), task="transcribe",
+                 init=f"keras_hub:{preset}", epochs=1, batch_size=2, no_xla=True, plot=False, strategy="default",
+                 verbose=0)
+    predictor = applications.load(tmp_path / "run")
+    tokenizer = predictor.tokenizer
+    assert tokenizer.kind == "whisper" and tokenizer.prompt_ids[0] == tokenizer.start_id
+    assert len(tokenizer.prompt_ids) == 4  # <|startoftranscript|> <|en|> <|transcribe|> <|notimestamps|>
+    assert tokenizer.decode([*tokenizer.encode("yes no"), tokenizer.end_id]) == "yes no"
+    assert predictor.model.decoder_embedding.vocabulary_size == backbone_vocabulary(preset)
+    inputs = {"audio": np.zeros((1, predictor.max_samples), "float32"), "sample_lengths": np.array([4000])}
+    assert isinstance(predictor.transcriber.decode_ids(predictor.transcriber.generate_ids(inputs))[0], str)
+
+
+def backbone_vocabulary(preset):
+    import json
+
+    return json.loads((preset / "config.json").read_text())["config"]["vocabulary_size"]
