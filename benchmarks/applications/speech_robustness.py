@@ -46,7 +46,14 @@ SETTINGS = {
     "reverb": dict(augment="reverb", normalize_features=False),
     "normalize": dict(augment="none", normalize_features=True),
     "speed,pitch,gain,noise,reverb": dict(augment="speed,pitch,gain,noise,reverb", normalize_features=False),
-}  # any other name is an --augment list (written speed+noise on the command line)
+}  # any other name is an --augment list, plus `normalize` for --normalize-features (speed+noise+normalize)
+
+
+def _setting(name):
+    """`"speed,eq,normalize"` -> `--augment speed,eq --normalize-features`."""
+    parts = name.split(",")
+    augment = ",".join(part for part in parts if part != "normalize") or "none"
+    return dict(augment=augment, normalize_features="normalize" in parts)
 
 
 def run_one(name, seed, epochs=None, out_dir=None):
@@ -57,7 +64,7 @@ def run_one(name, seed, epochs=None, out_dir=None):
     out = os.path.join(out_dir or tempfile.mkdtemp(prefix="speech_robustness_"), f"{name}_seed{seed}")
     keywords = datasets.speech_keywords_dir()
     started = time.time()
-    overrides = dict(SETTINGS[name] if name in SETTINGS else dict(augment=name, normalize_features=False))
+    overrides = dict(SETTINGS[name]) if name in SETTINGS else _setting(name)
     if epochs:
         overrides["epochs"] = epochs
     summary = speech.train(data=str(keywords / "train"), out=out, task="classify", seed=seed, plot=False,

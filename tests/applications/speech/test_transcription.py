@@ -44,9 +44,14 @@ def test_a_long_recording_is_the_clips_transcripts_joined(transcriber_predictor,
     assert joined == " ".join(text for _, text in right)
 
 
-def test_evaluate_and_predict_json(capsys, trained_transcriber, number_manifest):
+def test_evaluate_and_predict_json(capsys, monkeypatch, trained_transcriber, transcriber_predictor, number_manifest):
+    import applications.speech.commands as commands
+
     out_dir, _ = trained_transcriber
     manifest, pairs = number_manifest
+    loaded = []  # the session's predictor, whose compiled decoders are reused
+    monkeypatch.setattr(commands, "load_predictor", lambda args, tasks, command: loaded.append(args.model)
+                        or transcriber_predictor)
     assert main(["speech", "evaluate", "--model", str(out_dir), "--data", str(manifest), "--json",
                  "--beam-width", "2"]) == 0
     scores = json.loads(capsys.readouterr().out)
@@ -54,6 +59,7 @@ def test_evaluate_and_predict_json(capsys, trained_transcriber, number_manifest)
     assert main(["speech", "predict", "--model", str(out_dir), str(pairs[0][0]), "--json"]) == 0
     [result] = json.loads(capsys.readouterr().out)
     assert set(result) == {"input", "transcript"} and result["input"] == str(pairs[0][0])
+    assert loaded == [str(out_dir)] * 2
 
 
 SCRIPT = """
@@ -94,7 +100,7 @@ def test_hybrid_ctc_weight_with_sentencepiece_trains(tmp_path, tone):
     (tmp_path / "train.tsv").write_text("\n".join(lines) + "\n")
     summary = speech.train(
         data=str(tmp_path / "train.tsv"), out=str(tmp_path / "run"), task="transcribe", ctc_weight=0.3,
-        tokenizer="sentencepiece", vocabulary_size=12, epochs=2, batch_size=4, hidden_dim=16, num_heads=2,
+        tokenizer="sentencepiece", vocabulary_size=12, epochs=1, batch_size=4, hidden_dim=16, num_heads=2,
         intermediate_dim=16, num_layers=1, decoder_layers=1, augment="speed,noise", no_xla=True, plot=False,
         strategy="default", verbose=0,
     )
