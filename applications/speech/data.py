@@ -12,6 +12,11 @@ mixed down to mono and resampled to 16 kHz. A file that cannot be read, is
 empty or silent-length zero raises `AudioFileError` naming it, or is skipped
 (and logged) with `skip_bad_files=True`.
 
+Training pipelines (`make_dataset`) can augment each clip's waveform on the fly
+(`augmentation.py`: speed, pitch, gain, eq, noise, reverb; seeded), and carry the
+transcriber's decoder sequences (`encode_decoder_sequences`: prompt + tokens in,
+tokens + end as labels).
+
 Example:
 
 >>> import numpy as np

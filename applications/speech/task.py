@@ -355,6 +355,15 @@ class SpeechTranscriptionTask(SpeechTask):
         tokenizer = prepared["tokenizer"]
         return {tokenizer.file_name: tokenizer.to_bytes()}
 
+    def model_config(self, settings, data):
+        config = super().model_config(settings, data)
+        model = data.extras.get("model")
+        if model is not None:
+            config.update(decoder_layers=model.decoder_layers, vocabulary_size=model.vocabulary_size,
+                          max_target_length=model.max_target_length, tokenizer=data.extras["tokenizer"].kind,
+                          ctc_head=bool(model.ctc_characters))
+        return config
+
     def build_model(self, settings, data, init):
         from applications.speech.speech_to_text import SpeechToText
 
@@ -364,11 +373,12 @@ class SpeechTranscriptionTask(SpeechTask):
             return self._whisper(settings, data, init)
         encoder, front_end = self.build_encoder(settings, data, init)
         ctc_characters = settings.characters if settings.ctc_weight else None
-        return SpeechToText(
+        data.extras["model"] = SpeechToText(
             encoder, vocabulary_size=tokenizer.vocabulary_size, max_target_length=data.extras["max_target_length"],
             decoder_layers=settings.decoder_layers, max_samples=data.extras["max_samples"], front_end=front_end,
             ctc_characters=ctc_characters, **self.model_inputs(settings),
         )
+        return data.extras["model"]
 
     def _whisper(self, settings, data, init):
         """The whole Whisper of a keras-hub preset, reading 16 kHz audio (its front end's bins)."""
@@ -388,7 +398,7 @@ class SpeechTranscriptionTask(SpeechTask):
             audio_input=True, max_samples=data.extras["max_samples"], front_end=front_end,
             max_target_length=min(data.extras["max_target_length"], backbone.max_decoder_sequence_length),
             ctc_characters=ctc_characters, name="speech_to_text", **self.model_inputs(settings)))
-        data.extras["encoder"] = model.encoder
+        data.extras["encoder"], data.extras["model"] = model.encoder, model
         return model
 
     def loss_and_metrics(self, settings, data):
