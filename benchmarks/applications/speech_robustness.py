@@ -14,7 +14,9 @@ each seed, and scores it on
 Accuracy is the mean over the seeds (each seed changes the weights, the order and the
 augmentation draws). The result decides the trainer's defaults: an augmentation is on by
 default only when it raises the flite accuracy by more than the seed spread without
-lowering the espeak-ng one.
+lowering the espeak-ng one by more than its own spread. (Measured: only `eq` with
+`normalize` did, see benchmarks/APPLICATIONS.md; `SETTINGS` list what was tried, with the
+classifier's defaults of the time, no augmentation and no normalisation, as `none`.)
 
 Usage (about 1-1.5 min per run on a 2-core CPU):
     python benchmarks/applications/speech_robustness.py --seeds 0 1 --out runs/robustness.md
