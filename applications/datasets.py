@@ -10,6 +10,12 @@ Example:
 >>> from applications import datasets
 >>> sorted(datasets.bible_en_es_paths())
 ['short', 'test', 'train']
+>>> books = datasets.read_bible_books("test")
+>>> len(books), books[0][1], sorted({label for _, label in books})[:3]
+(1050, 'law', ['apocalypse', 'gospels_acts', 'history'])
+>>> text = datasets.bible_english_text()
+>>> text.splitlines()[0]
+'In the beginning, God created the heavens and the earth.'
 >>> fashion = datasets.load_fashion_mnist()
 >>> fashion["x_train"].shape, fashion["x_train"].dtype.name, len(fashion["class_names"])
 ((3000, 28, 28), 'uint8', 10)
@@ -46,6 +52,38 @@ def bible_en_es_paths():
         "short": text / "bible_en_es_short.tsv.gz",
         "test": text / "bible_en_es_test.tsv",
     }
+
+
+def bible_books_paths():
+    """Returns the book-kind classification files, `verse<TAB>label` per line (gzip).
+
+    Keys: `train` (3,851 verses) and `test` (1,050 verses, 150 per class); labels `law`, `history`,
+    `poetry_wisdom`, `prophets`, `gospels_acts`, `letters`, `apocalypse`. No verse text is in both.
+    """
+    text = shipped_data_dir() / "text"
+    return {"train": text / "bible_books_train.tsv.gz", "test": text / "bible_books_test.tsv.gz"}
+
+
+def read_bible_books(split="train"):
+    """Returns [(verse, label)] of one split of the book-kind classification set."""
+    import gzip
+
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test'. Received: split={split!r}")
+    with gzip.open(bible_books_paths()[split], "rt", encoding="utf-8") as file:
+        return [tuple(line.rstrip("\n").split("\t")) for line in file]
+
+
+def bible_english_text(exclude=()):
+    """Returns the English side of the shipped Bible verse pairs (`bible_en_es.tsv.gz`) as one
+    text, one verse a line in Bible order, leaving out the verses whose text is in `exclude`
+    (e.g. a classification test split, to keep it out of pretraining)."""
+    import gzip
+
+    exclude = set(exclude)
+    with gzip.open(bible_en_es_paths()["train"], "rt", encoding="utf-8") as file:
+        verses = [line.split("\t", 1)[0] for line in file]
+    return "".join(f"{verse}\n" for verse in verses if verse not in exclude)
 
 
 def load_fashion_mnist(npz_path=None):

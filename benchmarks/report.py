@@ -5,6 +5,8 @@ import math
 from pathlib import Path
 
 ANALYSIS = Path(__file__).resolve().parent / "analysis.md"
+GPU_RECORD = "gpu_results.json"  # written by benchmarks/gpu.py beside RESULTS.md
+GPU_COMMAND = "KERAS_BACKEND=jax python benchmarks/gpu.py"
 TITLES = {
     "1": "Multi-head attention training step (causal) vs keras.layers.MultiHeadAttention",
     "2": "Encoder block training step vs keras_hub.layers.TransformerEncoder",
@@ -161,14 +163,96 @@ def write(out, results, facts, command, skipped, durations, quick=False):
         parts.append("")
     if images:
         parts += ["## Charts", ""] + [f"![benchmark {name}]({name})" for name in images] + [""]
-    if facts["gpus"] == 0:
-        parts += [
-            "## GPU",
-            "",
-            "No GPU was available to this run, so there is no GPU table.",
-            "",
-        ]
+    parts += [gpu_markdown(_gpu_record(out)), ""]
     if ANALYSIS.exists() and not quick:
         parts += [ANALYSIS.read_text().strip(), ""]
     out.write_text("\n".join(parts))
+    return out
+
+
+def _gpu_record(out):
+    path = Path(out).parent / GPU_RECORD
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _ms(row, contender):
+    if contender in row["failures"]:
+        return row["failures"][contender]
+    return _fmt(1e3 * row["times"][contender], 4) if contender in row["times"] else "—"
+
+
+def _gb(row, contender):
+    peak = row["peaks"].get(contender)
+    return "—" if peak is None else _fmt(peak / 1e9, 3)
+
+
+def _gpu_verdict(row, target):
+    """(keras_attn's speed over keras' best, met) for one row of benchmarks/gpu.py."""
+    times = row["times"]
+    theirs = [times[name] for name in ("keras flash", "keras no flash") if name in times]
+    ratio = min(theirs) / times["keras_attn"] if theirs and "keras_attn" in times else None
+    ours_failed = "keras_attn" in row["failures"] and "keras flash" not in row["failures"]
+    met = None if ratio is None and not ours_failed else (not ours_failed and ratio >= target)
+    return ratio, met
+
+
+def gpu_markdown(record):
+    """The `## GPU` section of RESULTS.md from benchmarks/gpu.py's record (or `None`: not run yet)."""
+    if record is None:
+        return "\n".join([
+            "## GPU",
+            "",
+            "Pending a GPU machine: no GPU was available to the sessions that ran this suite. "
+            f"`{GPU_COMMAND}` (JAX, keras only; under 8 minutes on one GPU) writes this section: "
+            "keras_attn `MultiHeadAttention` vs `keras.layers.MultiHeadAttention` with flash "
+            "attention on and off, train step, causal and not, batch 8, width 1024, 16 heads, "
+            "sequence 1k/4k/16k, bfloat16, with peak device memory.",
+        ])
+    facts, size = record["facts"], record["size"]
+    lines = [
+        "## GPU",
+        "",
+        ("**Smoke mode: tiny sizes, a check that the script runs, not a measurement.**\n" if record["smoke"] else ""),
+        f"- command: `{record['command']}` ({record['seconds']:.0f} s)",
+        f"- date: {facts['date']}; device: {facts['device']}"
+        + (f", {facts['device_memory_gb']} GB" if "device_memory_gb" in facts else "")
+        + f"; JAX {facts['jax']}, Keras {facts['keras']}, Python {facts['python']}",
+        f"- train step (forward, backward, SGD) of self-attention, batch {size['batch']}, width {size['width']}, "
+        f"{size['heads']} heads, `{record['dtype_policy']}`; median of {record['repeats']} interleaved rounds. "
+        "Peak memory: XLA's buffer assignment of the compiled step. Target: keras_attn >= "
+        f"{record['target']:g}x keras' best setting, and no out-of-memory where keras' flash path runs.",
+        "",
+        "| attention | seq | keras_attn (ms) | keras flash (ms) | keras no flash (ms) | vs keras' best | met "
+        "| peak GB: keras_attn / flash / no flash | keras_attn kernel |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in record["rows"]:
+        ratio, met = _gpu_verdict(row, record["target"])
+        verdict = "—" if met is None or record["smoke"] else ("yes" if met else "**no**")
+        lines.append(
+            f"| {'causal' if row['causal'] else 'bidirectional'} | {row['length']} | {_ms(row, 'keras_attn')} "
+            f"| {_ms(row, 'keras flash')} | {_ms(row, 'keras no flash')} "
+            f"| {'—' if ratio is None else f'{ratio:.2f}x'} | {verdict} "
+            f"| {_gb(row, 'keras_attn')} / {_gb(row, 'keras flash')} / {_gb(row, 'keras no flash')} | {row['route']} |"
+        )
+    if record["skipped"]:
+        lines += ["", "Not run (time budget): " + "; ".join(record["skipped"])]
+    return "\n".join(lines)
+
+
+def write_gpu_section(out, record):
+    """Replace the `## GPU` section of `out` (or start the file with it)."""
+    out = Path(out)
+    section = gpu_markdown(record).strip().split("\n")
+    if not out.exists():
+        out.write_text("\n".join(["# keras_attn benchmarks", ""] + section) + "\n")
+        return out
+    lines = out.read_text().split("\n")
+    if "## GPU" in lines:
+        start = lines.index("## GPU")
+        stop = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        lines[start:stop] = section + [""]
+    else:
+        lines += [""] + section
+    out.write_text("\n".join(lines))
     return out

@@ -1,4 +1,5 @@
-"""The README's Python examples run as written."""
+"""The README's Python examples run as written (```python blocks; ```py blocks show code that
+needs the reader's own files), and every `keras-attn` command in it parses."""
 
 import pathlib
 import re

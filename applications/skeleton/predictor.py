@@ -36,6 +36,14 @@ class Predictor:
 
         return cls(load_keras_model(folder.model_path), info, folder)
 
+    @classmethod
+    def from_legacy(cls, folder):
+        """A run folder of keras-attn 0.1 whose model holds everything (the 0.1 class names are
+        mapped by `load_keras_model`); families with assets override this."""
+        from applications.skeleton.loading import load_keras_model
+
+        return cls(load_keras_model(folder.model_path), {"task": cls.task, "legacy": "keras-attn 0.1"}, folder)
+
     @property
     def preprocessing(self):
         return self.info.get("preprocessing", {})

@@ -32,14 +32,6 @@ class SpeechPredictor(Predictor):
     def from_model(cls, model):
         return cls(model)
 
-    @classmethod
-    def from_legacy(cls, folder):
-        """A keras-attn 0.1 speech folder (`summary.json`, classes registered as `keras_attn>`)."""
-        from applications.skeleton.loading import load_keras_model
-
-        model = load_keras_model(folder.model_path)  # maps the 0.1 class names
-        return cls(model, {"task": cls.task, "legacy": "keras-attn 0.1"}, folder)
-
     @property
     def max_samples(self):
         return self.model.max_samples

@@ -7,9 +7,8 @@ identity for the residual connection and renormalised, and the blocks'
 matrices are multiplied. The class token's row (or, for a GAP model, the mean
 row) over the patches is the heatmap.
 
-The blocks do not return their attention; this module asks each block's own
-`self_attention_layer` for its weights on the block's normalised input
-(what the block itself feeds it), so no attention is reimplemented here.
+The encoder stack returns every block's attention weights
+(`return_attention_scores=True`), so no attention is reimplemented here.
 """
 
 import os
@@ -22,15 +21,10 @@ from applications.vision.data import normalize, read_image
 
 
 def attention_maps(backbone, images):
-    """Every block's attention weights, `[(batch, heads, tokens, tokens), ...]`."""
-    x = backbone.embed(images, training=False)  # (B, T, D)
-    maps = []
-    for block in backbone.encoder.blocks:
-        normed = block.self_attention_norm(x) if block.norm_first else x
-        _, weights = block.self_attention_layer(normed, normed, return_attention_scores=True, training=False)
-        maps.append(np.asarray(ops.convert_to_numpy(weights), np.float64))  # (B, N, T, T)
-        x = block(x, training=False)
-    return maps
+    """Every block's attention weights, `[(batch, heads, tokens, tokens), ...]` (the encoder
+    stack returns them with `return_attention_scores=True`)."""
+    _, maps = backbone.encoder(backbone.embed(images, training=False), return_attention_scores=True, training=False)
+    return [np.asarray(ops.convert_to_numpy(weights), np.float64) for weights in maps]  # (B, N, T, T) each
 
 
 def attention_rollout(backbone, images, head_fusion="mean"):

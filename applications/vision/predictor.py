@@ -43,14 +43,6 @@ class ImageClassifierPredictor(Predictor):
         """A predictor of a bare `ViTClassifier` (it holds its class names and image size)."""
         return cls(model)
 
-    @classmethod
-    def from_legacy(cls, folder):
-        """A keras-attn 0.1 vision folder (`train_config.json`, classes registered as `keras_attn>`)."""
-        from applications.skeleton.loading import load_keras_model
-
-        model = load_keras_model(folder.model_path)  # maps the 0.1 class names
-        return cls(model, {"task": TASK_NAME, "legacy": "keras-attn 0.1"}, folder)
-
     @property
     def backbone(self):
         return self.model.backbone

@@ -14,8 +14,8 @@ loss, and the text demo's size (2+2 layers, width 64, 4 heads, feed-forward
 128, dropout 0.1, pre-norm with a final layer norm, one embedding table shared
 by encoder, decoder and the tied output projection).
 
-- ours: `applications.text.model.build_translator_model` (keras_attn blocks),
-  decoded by `applications.text.translator.Translator` (greedy search over the
+- ours: `applications.text.translation.model.build_translator_model` (keras_attn blocks),
+  decoded by `applications.text.translation.translator.Translator` (greedy search over the
   key/value caches).
 - keras-hub twin: `keras_hub.layers.TokenAndPositionEmbedding` (tied,
   `mask_zero=True`), `keras_hub.layers.TransformerEncoder` /
@@ -136,7 +136,7 @@ class KerasHubGreedyTranslator:
                                         pad_id=pad_id)
 
     def translate(self, sentences, batch_size=64):
-        from applications.text.data import encode_source
+        from applications.text.translation.data import encode_source
 
         results = []
         for start in range(0, len(sentences), batch_size):
@@ -152,12 +152,16 @@ class KerasHubGreedyTranslator:
 def run(budget_seconds, quick=False):
     """Train both contenders for `budget_seconds` each; returns the result rows."""
     from applications import datasets
-    from applications.text.data import filter_by_length, make_dataset, read_pairs, split_pairs
-    from applications.text.evaluate import score_translations
-    from applications.text.model import build_translator_model, compile_translator_model
-    from applications.text.sizes import model_config
+    from applications.skeleton.optimization import build_optimizer
+    from applications.skeleton.settings import resolve_settings
+    from applications.skeleton.task import TaskData
     from applications.text.tokenizer import SubwordTokenizer
-    from applications.text.translator import Translator
+    from applications.text.translation.data import filter_by_length, make_dataset, read_pairs, split_pairs
+    from applications.text.translation.evaluate import score_translations
+    from applications.text.translation.model import build_translator_model
+    from applications.text.translation.sizes import model_config
+    from applications.text.translation.task import TranslationTask
+    from applications.text.translation.translator import Translator
 
     size = QUICK if quick else FULL
     paths = datasets.bible_en_es_paths()
@@ -174,9 +178,12 @@ def run(budget_seconds, quick=False):
         "tiny", vocabulary_size=tokenizer.vocabulary_size, max_length=size["max_length"],
         num_layers=size["num_layers"], hidden_dim=size["hidden_dim"], num_heads=size["num_heads"],
         intermediate_dim=size["intermediate_dim"], dropout_rate=size["dropout_rate"], norm_first=True,
-        share_embeddings=True, tie_weights=True, label_smoothing=size["label_smoothing"],
-        warmup_steps=size["warmup_steps"],
+        share_embeddings=True, tie_weights=True,
     )
+    # The optimizer, loss and metric of `keras-attn text train` (its recipe), for both contenders.
+    task = TranslationTask()
+    settings = resolve_settings(task, data="-", out="-", label_smoothing=size["label_smoothing"],
+                                warmup_steps=size["warmup_steps"], hidden_dim=size["hidden_dim"], epochs=10**6)
     sources = [source for source, _ in test_pairs]
     references = [target for _, target in test_pairs]
 
@@ -185,7 +192,9 @@ def run(budget_seconds, quick=False):
         keras.utils.set_random_seed(0)
         dataset = make_dataset(train_pairs, tokenizer, size["batch_size"], size["max_length"], shuffle=True, seed=0)
         model = build_translator_model(config) if name == "keras_attn" else _keras_hub_translator(config)
-        compile_translator_model(model, config, jit_compile=True)
+        loss, metrics = task.loss_and_metrics(settings, TaskData(train=None))
+        model.compile(optimizer=build_optimizer(task, settings, steps_per_epoch), loss=loss, metrics=metrics,
+                      jit_compile=True)
         LOG.info("text %s: %d parameters, %d pairs, %d steps/epoch, budget %.0f s.", name, model.count_params(),
                  len(train_pairs), steps_per_epoch, budget_seconds)
         trained = fit_for_budget(model, dataset, budget_seconds, out_dir=tempfile.mkdtemp(prefix=f"text_{name}_"))

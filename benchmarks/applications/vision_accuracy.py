@@ -69,7 +69,7 @@ def _our_classifier(size, num_classes):
 
 
 def _optimizer(size, progress):
-    """`applications.vision.train._optimizer`'s AdamW, its schedule planned over the budget."""
+    """The vision task's recipe (AdamW, clip 1, no decay on norms and embeddings), its schedule planned over the budget."""
     optimizer = keras.optimizers.AdamW(BudgetCosineSchedule(size["learning_rate"], progress, warmup_fraction=0.1),
                                        weight_decay=0.05, global_clipnorm=1.0)
     optimizer.exclude_from_weight_decay(var_names=EXCLUDED_FROM_DECAY)
@@ -79,7 +79,6 @@ def _optimizer(size, progress):
 def run(budget_seconds, quick=False):
     from applications import datasets
     from applications.vision.data import evaluation_pipeline, training_pipeline
-    from applications.vision.train import compile_classifier
 
     size = QUICK if quick else FULL
     data = datasets.load_fashion_mnist()
@@ -97,7 +96,7 @@ def run(budget_seconds, quick=False):
         train_ds = training_pipeline(unbatched(x_train, y_train), size["batch"], augment=False, seed=0)
         model = _our_classifier(size, num_classes) if name == "keras_attn" else _keras_hub_classifier(size, num_classes)
         progress = progress_variable()
-        compile_classifier_like(model, _optimizer(size, progress), compile_classifier)
+        compile_classifier_like(model, _optimizer(size, progress), num_classes)
         LOG.info("vision %s: %d parameters, %d images, budget %.0f s.", name, model.count_params(), len(x_train),
                  budget_seconds)
         trained = fit_for_budget(model, train_ds, budget_seconds, steps_per_epoch=steps_per_epoch, progress=progress,
@@ -122,11 +121,16 @@ def run(budget_seconds, quick=False):
     return rows, contenders
 
 
-def compile_classifier_like(model, optimizer, compile_classifier):
-    """`applications.vision.train.compile_classifier` (it reads `model.num_classes`)."""
-    if not hasattr(model, "num_classes"):
-        model.num_classes = int(model.output.shape[-1])
-    compile_classifier(model, optimizer, jit_compile=True)
+def compile_classifier_like(model, optimizer, num_classes):
+    """Loss and metrics of `applications.vision.task.ImageClassificationTask`, as `vision train` compiles."""
+    import types
+
+    from applications.skeleton.task import TaskData
+    from applications.vision.task import ImageClassificationTask
+
+    data = TaskData(train=None, extras={"folder": types.SimpleNamespace(class_names=[str(i) for i in range(num_classes)])})
+    loss, metrics = ImageClassificationTask().loss_and_metrics(None, data)
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=True)
 
 
 if __name__ == "__main__":  # pragma: no cover - manual runs

@@ -7,6 +7,7 @@ from keras import ops
 from keras_attn import masking
 from keras_attn.layers.rotary_embedding import RotaryEmbedding
 from keras_attn.ops import scaled_dot_product_attention
+from keras_attn.ops.attention_route import validate_implementation
 
 
 def _clone(initializer):
@@ -52,6 +53,10 @@ class MultiHeadAttention(keras.layers.Layer):
             rotary position embeddings (`keras_attn.layers.RotaryEmbedding`
             with this `max_wavelength`) on the projected queries and keys,
             at positions counted from `cache_update_index` on the cached path.
+        implementation: `"auto"` (default), `"fused"` or `"blocked"`: which
+            attention kernel runs (see `keras_attn.ops.scaled_dot_product_attention`);
+            `"auto"` takes the backend's fused kernel on GPU and TPU and the
+            CPU-tuned kernels on CPU.
 
     Call arguments:
         query: `(batch, target_length, query_dim)`.
@@ -112,6 +117,7 @@ class MultiHeadAttention(keras.layers.Layer):
         seed=None,
         scale=None,
         rotary_max_wavelength=None,
+        implementation="auto",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -138,6 +144,7 @@ class MultiHeadAttention(keras.layers.Layer):
             raise ValueError(f"`chunk_size` must be a positive int or None. Received: chunk_size={chunk_size}")
         check_positive_or_none("scale", scale)
         check_positive_or_none("rotary_max_wavelength", rotary_max_wavelength)
+        validate_implementation(implementation)
         self.num_heads = num_heads
         self.key_dim = key_dim
         self.value_dim = value_dim
@@ -151,6 +158,7 @@ class MultiHeadAttention(keras.layers.Layer):
         self.seed = seed
         self.scale = scale
         self.rotary_max_wavelength = rotary_max_wavelength
+        self.implementation = implementation
         self.supports_masking = True
         self._kv_heads = kv_heads
         self._value_dim = value_dim or key_dim
@@ -280,6 +288,7 @@ class MultiHeadAttention(keras.layers.Layer):
             seed=self.seed_generator,
             chunk_size=self.chunk_size,
             return_weights=return_attention_scores,
+            implementation=self.implementation,
         )
         if return_attention_scores:
             attended, scores = attended
@@ -315,6 +324,7 @@ class MultiHeadAttention(keras.layers.Layer):
                 "seed": self.seed,
                 "scale": self.scale,
                 "rotary_max_wavelength": self.rotary_max_wavelength,
+                "implementation": self.implementation,
             }
         )
         return config

@@ -1,19 +1,27 @@
 """Scaled dot-product attention: the one attention kernel of keras_attn.
 
-Two paths share one contract:
+Which kernel runs a call is decided at trace time by
+`keras_attn/ops/attention_route.py` (device, backend, the call's features;
+`implementation="auto" | "fused" | "blocked"` forces a side):
 
+- fused: the backend's `keras.ops.dot_product_attention` (cuDNN flash
+  attention under JAX, PyTorch's fused kernels, XLA's one pass), held to the
+  contract below by `keras_attn/ops/fused_attention.py`. The default on GPU
+  and TPU;
 - dense: the `(batch, heads, query, key)` score matrix, softmax in float32,
   and a hand-written backward pass (`keras_attn/ops/softmax_attention.py`);
-  causal attention over static lengths runs in query blocks that skip the
-  keys above the diagonal, and very long non-causal attention in query blocks
-  (memory linear in length), with the same numbers. Asking for the weights,
-  or one unblocked pass under XLA, takes a plain, automatically
-  differentiated pass;
+  on CPU, causal attention over static lengths runs in query blocks that skip
+  the keys above the diagonal, and very long non-causal attention in query
+  blocks (memory linear in length), with the same numbers. Asking for the
+  weights, or one unblocked pass under XLA on CPU, takes a plain,
+  automatically differentiated pass;
 - chunked (`chunk_size=N`): online softmax over key blocks, queries in blocks,
   and a backward pass that recomputes scores block by block
   (`keras_attn/ops/chunked_attention.py`). Memory grows linearly with length.
+  On GPU, a call the flash kernel can run (no dropout) takes it instead, as
+  memory-linear and faster.
 
-On both paths a query row that may attend to no key returns exactly zeros, its
+On every path a query row that may attend to no key returns exactly zeros, its
 weights are zeros and its gradients are finite, whatever the dtype.
 """
 
@@ -23,24 +31,14 @@ from keras import ops
 from keras import random
 
 from keras_attn import masking
+from keras_attn.ops import attention_route
 from keras_attn.ops.bucketed_bias import BucketedBias
 from keras_attn.ops.chunked_attention import chunked_attention
+from keras_attn.ops.fused_attention import fused_attention
 from keras_attn.ops.softmax_attention import softmax_attention
-from keras_attn.ops.xla_context import compiling_with_xla
 
 # Added to masked logits (float32). Far below any real logit, far from overflow.
 MASKED_LOGIT = -1e9
-# Causal attention over static lengths runs in query blocks of this size,
-# skipping the key blocks above the diagonal (see `_attend`): large blocks for
-# TensorFlow's graph executor, small ones under XLA, each the fastest on a
-# 2-core CPU at lengths 256-2048 (benchmarks/RESULTS.md).
-QUERY_BLOCK_SIZE = 256
-XLA_QUERY_BLOCK_SIZE = 64
-# Non-causal attention runs in query blocks of NON_CAUSAL_BLOCK_SIZE from
-# LONG_QUERY_LENGTH queries on (memory linear in length); shorter, in one pass,
-# which is faster on CPU (benchmarks/RESULTS.md).
-LONG_QUERY_LENGTH = 2048
-NON_CAUSAL_BLOCK_SIZE = 512
 
 
 def _static_dim(tensor, axis):
@@ -48,7 +46,7 @@ def _static_dim(tensor, axis):
     return dim if isinstance(dim, int) else None
 
 
-def _validate(query, key, value, mask, bias, chunk_size, dropout_rate):
+def _validate(query, key, value, mask, bias, chunk_size, dropout_rate, implementation):
     for name, tensor in (("query", query), ("key", key), ("value", value)):
         if len(tensor.shape) != 4:
             raise ValueError(
@@ -85,6 +83,7 @@ def _validate(query, key, value, mask, bias, chunk_size, dropout_rate):
         raise ValueError(f"`chunk_size` must be a positive int or None. Received: chunk_size={chunk_size}")
     if not 0.0 <= dropout_rate < 1.0:
         raise ValueError(f"`dropout_rate` must be in [0, 1). Received: dropout_rate={dropout_rate}")
+    attention_route.validate_implementation(implementation)
 
 
 def _repeat_kv_heads(tensor, num_heads):
@@ -173,25 +172,6 @@ def _heads_first(query, key, value, scale):
     return q, k, v
 
 
-def _query_block_size(q_len, k_len, is_causal, xla):
-    """Static query block size for the dense path, or `None` for one pass.
-
-    Causal attention with static lengths longer than one block runs its
-    queries in blocks of `QUERY_BLOCK_SIZE` (`XLA_QUERY_BLOCK_SIZE` when
-    compiled by XLA): block `[start, stop)` attends only keys
-    `[0, stop + offset)`, so the score blocks above the diagonal are never
-    computed (about half the work at long lengths). Non-causal attention runs
-    in blocks from `LONG_QUERY_LENGTH` queries on, which keeps its memory
-    linear in length.
-    """
-    if q_len is None or k_len is None:
-        return None
-    if is_causal:
-        block = XLA_QUERY_BLOCK_SIZE if xla else QUERY_BLOCK_SIZE
-        return block if q_len > block and k_len >= q_len else None
-    return NON_CAUSAL_BLOCK_SIZE if q_len >= LONG_QUERY_LENGTH else None
-
-
 def _attend(query, key, value, mask, bias, is_causal, scale, dropout_rate, training, seed):
     """Dense attention in one pass, through the hand-written gradient."""
     mask, rows_may_be_empty = _one_pass_mask(query, key, mask, is_causal)
@@ -205,7 +185,7 @@ def _attend(query, key, value, mask, bias, is_causal, scale, dropout_rate, train
 
 
 def _attend_blocks(query, key, value, mask, bias, is_causal, scale, dropout_rate, training, seed, block):
-    """Dense attention in static query blocks (see `_query_block_size`).
+    """Dense attention in static query blocks (see `attention_route.query_block_size`).
 
     Same numbers as one pass. Queries, keys and values are moved to
     `(B, H, T, D)` once, so no block transposes anything.
@@ -249,6 +229,7 @@ def scaled_dot_product_attention(
     seed=None,
     chunk_size=None,
     return_weights=False,
+    implementation="auto",
 ):
     """Scaled dot-product attention `softmax(q k^T * scale + bias) v`.
 
@@ -276,6 +257,15 @@ def scaled_dot_product_attention(
             pass rebuilds it; it differs from the dense path's draw.
         return_weights: also return the weights `(batch, heads, query, key)`.
             Not available with `chunk_size`, which never forms them.
+        implementation: `"auto"` (default): on CPU the library's kernels with
+            CPU-measured block sizes; on GPU and TPU the backend's fused
+            kernel (`keras.ops.dot_product_attention`, flash where the
+            backend runs the call's dtype, mask and head size), the
+            library's one pass for what it cannot do (weights, dropout).
+            `"fused"`: the fused kernel on any device (`ValueError` with
+            `return_weights` or dropout in training). `"blocked"`: the
+            library's CPU-tuned kernels on any device. See
+            `keras_attn/ops/attention_route.py`.
 
     Returns:
         `(batch, query_length, heads, value_dim)` in `value`'s dtype, or
@@ -294,47 +284,51 @@ def scaled_dot_product_attention(
     >>> np.asarray(out)[0, :, 0].tolist()
     [[0.0, 1.0, 2.0, 3.0], [2.0, 3.0, 4.0, 5.0]]
     """
-    _validate(query, key, value, mask, bias, chunk_size, dropout_rate)
+    _validate(query, key, value, mask, bias, chunk_size, dropout_rate, implementation)
     num_heads = query.shape[2]
     head_dim = query.shape[-1]
     scale = 1.0 / math.sqrt(head_dim) if scale is None else float(scale)
-    key = _repeat_kv_heads(key, num_heads)
-    value = _repeat_kv_heads(value, num_heads)
     mask = _as_4d(mask)
-    if isinstance(bias, BucketedBias) and chunk_size is None:
-        bias = bias.dense(ops.shape(query)[1], ops.shape(key)[1])
-    bias = bias if isinstance(bias, BucketedBias) else _as_4d(bias)
+    bucketed = isinstance(bias, BucketedBias)
+    bias = bias if bucketed else _as_4d(bias)
     if mask is not None:
         mask = ops.cast(mask, "bool")
+    if chunk_size is not None and return_weights:
+        raise ValueError(
+            "`return_weights=True` needs the full weight matrix, which the "
+            f"chunked path never forms. Received: chunk_size={chunk_size}"
+        )
+    dropout = bool(training) and dropout_rate > 0.0
+    chosen = attention_route.route(
+        implementation, query, key, value, mask=mask, bias=bias, is_causal=is_causal,
+        dropout=dropout, return_weights=return_weights, chunk_size=chunk_size,
+    )
+    if bucketed and chosen.kernel != "chunked":
+        # Only the chunked kernel computes it block by block; the others take it whole.
+        bias = bias.dense(ops.shape(query)[1], ops.shape(key)[1])  # (1, H, Tq, Tk) float32
+    if chosen.kernel == "fused":
+        return fused_attention(query, key, value, mask=mask, bias=bias, is_causal=is_causal, scale=scale,
+                               flash=chosen.flash, dtype=chosen.dtype)
+    key = _repeat_kv_heads(key, num_heads)
+    value = _repeat_kv_heads(value, num_heads)
 
-    if chunk_size is not None:
-        if return_weights:
-            raise ValueError(
-                "`return_weights=True` needs the full weight matrix, which the "
-                f"chunked path never forms. Received: chunk_size={chunk_size}"
-            )
-        dropout = dropout_rate if training and dropout_rate > 0.0 else 0.0
+    if chosen.kernel == "chunked":
         dropout_seed = None
         if dropout:
             # One draw per call; the kernel hashes it with each weight's position.
             drawn = random.randint((1,), 0, 2**31 - 1, dtype="int32", seed=seed)[0]
             dropout_seed = ops.cast(drawn, "uint32")
         return chunked_attention(
-            query, key, value, mask=mask, bias=bias, is_causal=is_causal,
-            scale=scale, chunk_size=chunk_size, dropout_rate=dropout, dropout_seed=dropout_seed,
+            query, key, value, mask=mask, bias=bias, is_causal=is_causal, scale=scale, chunk_size=chunk_size,
+            dropout_rate=dropout_rate if dropout else 0.0, dropout_seed=dropout_seed,
         )
-
-    xla = compiling_with_xla()
-    block = _query_block_size(_static_dim(query, 1), _static_dim(key, 1), is_causal, xla)
-    if not return_weights and (bias is None or None not in bias.shape):
+    if chosen.kernel == "query_blocks":
         bias = None if bias is None else ops.cast(bias, "float32")
-        if block is not None:
-            return _attend_blocks(
-                query, key, value, mask, bias, is_causal, scale, dropout_rate, training, seed, block
-            )
-        if not xla:
-            # Under XLA one pass is left to automatic differentiation in the
-            # (B, T, H, D) layout, which XLA on CPU compiles faster.
-            return _attend(query, key, value, mask, bias, is_causal, scale, dropout_rate, training, seed)
+        return _attend_blocks(
+            query, key, value, mask, bias, is_causal, scale, dropout_rate, training, seed, chosen.block
+        )
+    if chosen.kernel == "one_pass":
+        bias = None if bias is None else ops.cast(bias, "float32")
+        return _attend(query, key, value, mask, bias, is_causal, scale, dropout_rate, training, seed)
     output, weights = _weights_and_output(query, key, value, mask, bias, is_causal, scale, dropout_rate, training, seed)
     return (output, weights) if return_weights else output

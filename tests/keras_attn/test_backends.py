@@ -2,8 +2,11 @@
 
 `keras_attn/training/` is the exception: tf.distribute strategies and
 checkpointing are TensorFlow's. `keras_attn/ops/xla_context.py` asks
-TensorFlow whether it is inside `jit_compile`, importing it lazily, inside a
-function that runs only on the TensorFlow backend.
+TensorFlow whether it is inside `jit_compile`, and
+`keras_attn/ops/attention_route.py` where a tensor is placed, each importing it
+lazily, inside a function that runs only on the TensorFlow backend
+(tests/keras_attn/ops/_jax_routes_script.py checks, on JAX, that TensorFlow
+never gets imported).
 """
 
 import ast
@@ -13,6 +16,8 @@ import subprocess
 import sys
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "keras_attn"
+# Modules that import TensorFlow lazily: only their module level must be free of it.
+LAZY_TENSORFLOW = ("ops/xla_context.py", "ops/attention_route.py")
 
 
 def test_library_never_imports_tensorflow():
@@ -21,8 +26,7 @@ def test_library_never_imports_tensorflow():
         if "training" in path.relative_to(PACKAGE).parts:
             continue
         tree = ast.parse(path.read_text())
-        # xla_context: only its module level must be free of TensorFlow.
-        nodes = tree.body if path.relative_to(PACKAGE).as_posix() == "ops/xla_context.py" else ast.walk(tree)
+        nodes = tree.body if path.relative_to(PACKAGE).as_posix() in LAZY_TENSORFLOW else ast.walk(tree)
         for node in nodes:
             names = []
             if isinstance(node, ast.Import):

@@ -65,6 +65,8 @@ def read_pairs(path):
                 pairs.append((source, target))
     except UnicodeDecodeError as error:
         raise PairFileError(f"{path}: not UTF-8 text ({error}).") from None
+    except (gzip.BadGzipFile, EOFError) as error:
+        raise PairFileError(f"{path}: not a complete gzip file ({error}).") from None
     if not pairs:
         raise PairFileError(f"{path}: no sentence pairs found (the file is empty).")
     return pairs

@@ -141,3 +141,17 @@ def backbone_vocabulary(preset):
     import json
 
     return json.loads((preset / "config.json").read_text())["config"]["vocabulary_size"]
+
+
+def test_train_init_from_a_keras_hub_preset_folder(backbone, keyword_data, tmp_path):
+    """`--init keras_hub:<preset>` through the real command, offline on a saved preset folder."""
+    import applications
+    from applications.cli import main
+
+    backbone.save_to_preset(str(tmp_path / "preset"))
+    out = tmp_path / "run"
+    assert main(["speech", "train", "--data", str(keyword_data[0]), "--out", str(out), "--init",
+                 f"keras_hub:{tmp_path / 'preset'}", "--epochs", "1", "--batch-size", "8", "--max-seconds", "0.39",
+                 "--strategy", "default"]) == 0
+    encoder = applications.load(out).model.encoder
+    assert (encoder.hidden_dim, encoder.num_mel_bins) == (16, 8)  # Whisper's encoder, with its mel bins

@@ -50,3 +50,33 @@ def test_channels_first_is_refused():
     )
     with pytest.raises(ValueError, match="channels_last"):
         from_keras_hub(hub)
+
+
+def test_train_init_from_a_keras_hub_preset_folder(digits_dir, tmp_path):
+    """`--init keras_hub:<preset>` downloads with keras-hub and converts; offline the same code
+    path reads a preset folder that a small random backbone was saved to."""
+    import json
+
+    import applications
+    from applications.cli import main
+
+    hub = _hub(image_shape=(8, 8, 1), patch_size=2, hidden_dim=16, mlp_dim=32)
+    hub.save_to_preset(str(tmp_path / "preset"))
+    out = tmp_path / "run"
+    assert main(["vision", "train", "--data", str(digits_dir), "--out", str(out), "--init",
+                 f"keras_hub:{tmp_path / 'preset'}", "--epochs", "1", "--batch-size", "64", "--freeze-backbone",
+                 "--strategy", "default", "--json"]) == 0
+    model = applications.load(out).model
+    images = np.random.default_rng(0).normal(size=(2, 8, 8, 1)).astype("float32")
+    np.testing.assert_allclose(model.backbone.encode(images), hub(images), atol=1e-4)  # the frozen import
+    assert json.loads((out / "run.json").read_text())["training"]["init"] == f"keras_hub:{tmp_path / 'preset'}"
+
+
+def test_init_with_another_backbone_is_named(digits_dir, tmp_path, caplog):
+    from applications.cli import main
+
+    keras_hub.models.BertBackbone(vocabulary_size=20, num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=16,
+                                  max_sequence_length=8).save_to_preset(str(tmp_path / "bert"))
+    assert main(["vision", "train", "--data", str(digits_dir), "--out", str(tmp_path / "run"), "--init",
+                 f"keras_hub:{tmp_path / 'bert'}"]) == 2
+    assert "holds a BertBackbone; keras-attn vision imports ViTBackbone" in caplog.text

@@ -197,3 +197,44 @@ def test_fully_masked_rows_are_zero_with_finite_gradients_in_every_policy(policy
     assert np.all(np.isfinite(out))
     for grad in grads:
         assert np.all(np.isfinite(np.asarray(tf.cast(grad, "float32"))))
+
+
+@pytest.mark.parametrize("implementation", ["fused", "blocked"])
+def test_forced_implementation_passes_the_generic_checks_and_matches_keras(implementation):
+    run_layer_checks(
+        MultiHeadAttention,
+        dict(num_heads=2, key_dim=4, implementation=implementation),
+        {"query": QUERY, "value": QUERY},
+        call_kwargs=dict(use_causal_mask=True),
+        expected_output_shape=(2, 5, 16),
+    )
+    theirs = keras.layers.MultiHeadAttention(num_heads=2, key_dim=8)
+    ours = MultiHeadAttention(num_heads=2, key_dim=8, implementation=implementation)
+    theirs(QUERY, VALUE)
+    ours(QUERY, VALUE)
+    ours.set_weights(theirs.get_weights())
+    value_mask = np.ones((2, 7), bool)
+    value_mask[0, 4:] = False
+    for kwargs in ({}, {"value_mask": value_mask}, {"use_causal_mask": True}):
+        np.testing.assert_allclose(ours(QUERY, VALUE, **kwargs), theirs(QUERY, VALUE, **kwargs), atol=1e-5)
+    with pytest.raises(ValueError, match="Received: implementation='flash'"):
+        MultiHeadAttention(num_heads=2, key_dim=4, implementation="flash")
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_fused_fully_masked_rows_are_zero_with_finite_gradients(policy):
+    import tensorflow as tf
+
+    layer = MultiHeadAttention(num_heads=2, key_dim=4, use_bias=False, implementation="fused", dtype=policy)
+    query = tf.Variable(QUERY)
+    mask = np.ones((2, 5, 5), bool)
+    mask[0, 2] = False
+    mask[1] = False
+    with tf.GradientTape() as tape:
+        out = layer(query, query, attention_mask=mask, use_causal_mask=True)
+        loss = tf.reduce_sum(tf.cast(out, "float32") ** 2)
+    grads = tape.gradient(loss, [query] + layer.trainable_weights)
+    out = np.asarray(tf.cast(out, "float32"))
+    assert np.all(out[0, 2] == 0.0) and np.all(out[1] == 0.0)
+    for grad in grads:
+        assert np.all(np.isfinite(np.asarray(tf.cast(grad, "float32"))))
