@@ -16,7 +16,7 @@ import speech_transcribe  # noqa: E402
 
 
 def test_each_contender_trains_and_the_decoders_agree():
-    for name in speech_transcribe.CONTENDERS:
+    for name in speech_transcribe.DEFAULT_CONTENDERS:
         predictor, trained = speech_transcribe.train_contender(name, 0.3, quick=True)
         assert trained["steps"] > 1 and math.isfinite(trained["loss"]), (name, trained)
     speed = speech_transcribe.run_speed(predictor, speech_transcribe.QUICK_SPEED, jit_compile=False)
