@@ -175,9 +175,21 @@ def speech_numbers_manifest(split="train"):
     return shipped_data_dir() / "speech" / "numbers" / f"{split}.tsv"
 
 
+def speech_flite_keywords_dir():
+    """Returns the keywords spoken by another synthesizer (flite), never trained on:
+    `<word>/<voice>_d<stretch>_f<f0>.flac` (see data/README.md)."""
+    return shipped_data_dir() / "speech" / "flite" / "keywords"
+
+
+def speech_flite_numbers_manifest():
+    """Returns the manifest of test numbers spoken by flite's voices (`path<TAB>transcript`)."""
+    return shipped_data_dir() / "speech" / "flite" / "numbers" / "test.tsv"
+
+
 def read_speech_numbers(split="train"):
-    """Returns [(absolute clip path, transcript)] from the number-phrase manifest of a split."""
-    manifest = speech_numbers_manifest(split)
+    """Returns [(absolute clip path, transcript)] from the number-phrase manifest of a split
+    (`"train"`, `"test"`, or `"flite"`: the test numbers spoken by flite's voices)."""
+    manifest = speech_flite_numbers_manifest() if split == "flite" else speech_numbers_manifest(split)
     pairs = []
     for line in manifest.read_text(encoding="utf-8").splitlines():
         path, transcript = line.split("\t")

@@ -4,6 +4,11 @@ All audio is SYNTHETIC: espeak-ng (Debian `espeak-ng`) speaks the text, sox (Deb
 resamples it to 16 kHz mono 16-bit and trims leading and trailing silence, and soundfile writes
 FLAC. Results on it are results on synthetic speech and must be reported as such.
 
+A second synthesizer, flite (Debian `flite`, CMU's diphone/clustergen voices: kal, kal16, awb,
+rms, slt), speaks a small held-out set of voices UNLIKE every training voice (`flite/`): the
+keywords and some test numbers, for measuring robustness to voices of another synthesizer. It
+is never used for training.
+
 Voices are an espeak-ng accent plus a voice variant (`-v en-gb-scotland+f2`); a voice id in file
 names is `<accent>-<variant>`, e.g. `en-gb-scotland-f2`. Seven accents (`en` is espeak's British
 English: `en-gb+<variant>` silently ignores the variant in espeak-ng 1.51, and `en-us-nyc` sounds
@@ -20,8 +25,12 @@ Outputs (clips drawn with a fixed seed, so a rebuild writes the same files):
       relative to the manifest, the transcript the num2words English words in lower-case letters,
       spaces and apostrophes ("four hundred and seventy three"). Train and test use disjoint
       numbers as well as disjoint voices.
+  flite/keywords/<word>/<voice>_d<stretch>_f<f0>.flac and flite/numbers/{clips/,test.tsv}
+      the keywords (--flite-keywords-per-word each) and test numbers (--flite-numbers, drawn
+      from the test numbers) spoken by flite's five English voices, each clip with one
+      duration stretch and one mean pitch (Hz) from FLITE_STRETCHES and FLITE_PITCHES.
 
-Needs `num2words` (the dev extra) and the espeak-ng and sox programs. The defaults are the shipped
+Needs `num2words` (the dev extra) and the espeak-ng, flite and sox programs. The defaults are the shipped
 sizes (a few MB); larger sets for benchmarks, e.g. every combination for every keyword:
   python scripts/build_speech_data.py --out-dir runs/speech_full \\
       --keyword-train-per-word 567 --keyword-test-per-word 126 \\
@@ -36,6 +45,7 @@ import itertools
 import logging
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -57,6 +67,10 @@ KEYWORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go
 MAX_NUMBER = 999
 TEST_NUMBER_FRACTION = 0.2  # of 0-999, reserved for the test split
 SEED = 1234
+FLITE_VOICES = ("kal", "kal16", "awb", "rms", "slt")  # `flite -lv`; kal is 8 kHz (resampled)
+FLITE_STRETCHES = (0.9, 1.0, 1.2)  # flite --setf duration_stretch
+FLITE_PITCHES = {"slt": (170, 210)}  # --setf int_f0_target_mean (Hz); the male voices below
+FLITE_MALE_PITCHES = (95, 125)
 # Trim silence quieter than 0.1% of full scale from both ends (espeak pads ~0.1 s each side).
 TRIM = ["silence", "1", "0.01", "0.1%", "reverse", "silence", "1", "0.01", "0.1%", "reverse"]
 
@@ -73,6 +87,23 @@ def synthesize(text, espeak_voice, speed, pitch):
         ["espeak-ng", "-v", espeak_voice, "-s", str(speed), "-p", str(pitch), "--stdout", text],
         check=True, capture_output=True,
     ).stdout
+    return _to_samples(wav, f"{espeak_voice} {text!r}")
+
+
+def synthesize_flite(text, voice, stretch, f0):
+    """Returns int16 samples at SAMPLE_RATE of flite speaking `text`, silence trimmed."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "clip.wav"
+        subprocess.run(
+            ["flite", "-voice", voice, "--setf", f"duration_stretch={stretch}", "--setf",
+             f"int_f0_target_mean={f0}", "-t", text, "-o", str(out)],
+            check=True, capture_output=True,
+        )
+        return _to_samples(out.read_bytes(), f"flite {voice} {text!r}")
+
+
+def _to_samples(wav, what):
+    """16 kHz mono int16 samples of a WAV file's bytes, leading and trailing silence trimmed."""
     raw = subprocess.run(
         # -D: no dither, so a rebuild is byte-identical (and compresses better).
         ["sox", "-D", "-t", "wav", "-", "-t", "raw", "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16",
@@ -80,8 +111,8 @@ def synthesize(text, espeak_voice, speed, pitch):
         input=wav, check=True, capture_output=True,
     ).stdout
     samples = np.frombuffer(raw, dtype="<i2")
-    if len(samples) < SAMPLE_RATE // 10:
-        raise RuntimeError(f"{espeak_voice} gave {len(samples)} samples for {text!r}")
+    if len(samples) < SAMPLE_RATE // 20:  # 50 ms: flite says "on" in ~0.1 s
+        raise RuntimeError(f"{what}: only {len(samples)} samples")
     return samples
 
 
@@ -132,6 +163,39 @@ def build_numbers(out_dir, counts):
     return sum(counts.values())
 
 
+def _flite_draw(rng, count):
+    """`count` distinct (voice, stretch, f0) combinations of flite."""
+    combos = [(voice, stretch, f0) for voice in FLITE_VOICES for stretch in FLITE_STRETCHES
+              for f0 in FLITE_PITCHES.get(voice, FLITE_MALE_PITCHES)]
+    if count > len(combos):
+        raise ValueError(f"flite has only {len(combos)} combinations. Received: count={count}")
+    return [combos[i] for i in rng.choice(len(combos), count, replace=False)]
+
+
+def build_flite(out_dir, counts):
+    """Writes the flite keywords and test numbers (voices unlike every training voice)."""
+    rng = np.random.default_rng([SEED, 2])
+    count = 0
+    for word in KEYWORDS:
+        for voice, stretch, f0 in _flite_draw(rng, counts["keywords_per_word"]):
+            path = out_dir / "keywords" / word / f"{voice}_d{stretch}_f{f0}.flac"
+            write_flac(path, synthesize_flite(word, voice, stretch, f0))
+            count += 1
+    numbers = np.random.default_rng([SEED, 1]).permutation(MAX_NUMBER + 1)  # the test pool of build_numbers
+    test_pool = numbers[: int(len(numbers) * TEST_NUMBER_FRACTION)]
+    lines = []
+    for index in range(counts["numbers"]):
+        number = int(test_pool[-1 - index])  # from the end of the pool: other numbers than the first test clips
+        voice, stretch, f0 = _flite_draw(rng, 1)[0]
+        transcript = spoken_transcript(number)
+        path = Path("clips") / f"test{index:04d}_{voice}_d{stretch}_f{f0}.flac"
+        write_flac(out_dir / "numbers" / path, synthesize_flite(transcript, voice, stretch, f0))
+        lines.append(f"{path.as_posix()}\t{transcript}\n")
+        count += 1
+    (out_dir / "numbers" / "test.tsv").write_text("".join(lines), encoding="utf-8")
+    return count
+
+
 def _size(folder):
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
@@ -141,8 +205,12 @@ def main():
     parser.add_argument("--out-dir", type=Path, default=REPO / "data/speech")
     parser.add_argument("--keyword-train-per-word", type=int, default=32)
     parser.add_argument("--keyword-test-per-word", type=int, default=8)
-    parser.add_argument("--number-train", type=int, default=72)
-    parser.add_argument("--number-test", type=int, default=18)
+    parser.add_argument("--number-train", type=int, default=468)
+    parser.add_argument("--number-test", type=int, default=60)
+    parser.add_argument("--flite-keywords-per-word", type=int, default=8)
+    parser.add_argument("--flite-numbers", type=int, default=40)
+    parser.add_argument("--only", choices=("keywords", "numbers", "flite"), action="append",
+                        help="build only these sets (repeatable; default: all)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
@@ -150,7 +218,10 @@ def main():
         ("keywords", build_keywords,
          {"train": args.keyword_train_per_word, "test": args.keyword_test_per_word}),
         ("numbers", build_numbers, {"train": args.number_train, "test": args.number_test}),
+        ("flite", build_flite, {"keywords_per_word": args.flite_keywords_per_word, "numbers": args.flite_numbers}),
     ):
+        if args.only and name not in args.only:
+            continue
         start = time.time()
         folder = args.out_dir / name
         shutil.rmtree(folder, ignore_errors=True)  # no stale clips from an earlier build

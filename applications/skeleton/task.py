@@ -9,8 +9,9 @@ named sizes, its optimizer recipe, and three steps the training entry calls in o
    called after the distribution strategy exists, so it may run TensorFlow ops.
 2. `build_model(settings, data, init)`: the model, inside the strategy's scope (`init` is
    the parsed `--init`, or `None`).
-3. `loss_and_metrics(settings, data)`: what `model.compile` gets; the optimizer comes from
-   the recipe (`applications.skeleton.optimization`).
+3. `loss_and_metrics(settings, data)`: what `model.compile` gets (and `loss_weights`, for a
+   model with several outputs); the optimizer comes from the recipe
+   (`applications.skeleton.optimization`).
 
 After `fit`, `after_training(model, data, settings)` may add the field's metric on the
 validation data (BLEU, CER) to the summary and to `run.json`, and draw pictures into the run
@@ -110,6 +111,10 @@ class Task:
 
     def loss_and_metrics(self, settings, data):
         raise NotImplementedError
+
+    def loss_weights(self, settings, data):
+        """`model.compile`'s `loss_weights` for a model with several outputs (default `None`)."""
+        return None
 
     def model_config(self, settings, data):
         """The architecture, recorded in `run.json` (default: the size's dimensions)."""

@@ -170,7 +170,7 @@ def _train(task, settings, command_line, folder, run, init, state):
         model = task.build_model(settings, data, init)
         loss, metrics = task.loss_and_metrics(settings, data)
         model.compile(optimizer=build_optimizer(task, settings, steps_per_epoch, run.num_replicas), loss=loss,
-                      metrics=metrics, jit_compile=run.jit_compile)
+                      loss_weights=task.loss_weights(settings, data), metrics=metrics, jit_compile=run.jit_compile)
     _, peak, warmup, total_steps = learning_rate_schedule(task, settings, steps_per_epoch)
     if run.is_chief:
         for name, content in data.assets.items():

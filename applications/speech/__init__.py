@@ -1,14 +1,17 @@
-"""Speech: keyword classification and CTC recognition from audio clips (`keras-attn speech`).
+"""Speech: keyword classification, CTC recognition and Whisper-style transcription (`keras-attn speech`).
 
     from applications import speech
-    speech.train(data="clips/", out="runs/kw")               # classify: one subfolder per word
-    speech.train(data="train.tsv", out="runs/asr")           # ctc: a manifest path<TAB>transcript
+    speech.train(data="clips/", out="runs/kw")                          # classify: one subfolder per word
+    speech.train(data="train.tsv", out="runs/asr")                      # ctc: a manifest path<TAB>transcript
+    speech.train(data="train.tsv", out="runs/s2t", task="transcribe")   # encoder-decoder
     predictor = applications.load("runs/kw")
 
-Built from `keras_attn` (front end, masks, encoder blocks, training). The family's parts:
-`data` (clips -> arrays and tf.data), the models (`speech_encoder`, `classifier`,
-`ctc_recognizer`), `task` (the recipes), `predictor`, `export` and `commands`. Importing this
-package imports no TensorFlow; the names below load on first use.
+Built from `keras_attn` (front end, masks, encoder and decoder blocks, caches, generation,
+training). The family's parts: `data` (clips -> arrays and tf.data) and `augmentation`
+(waveform augmentation in tf.data), the models (`speech_encoder`, `classifier`,
+`ctc_recognizer`, `speech_to_text`), `transcriber` (cached decoding), `long_recordings`,
+`task` (the recipes), `predictor`, `export` and `commands`. Importing this package imports
+no TensorFlow; the names below load on first use.
 """
 
 import importlib
@@ -30,12 +33,19 @@ _EXPORTS = {
     "MaskedMeanPooling": "applications.speech.masked_mean_pooling",
     "SIZES": "applications.speech.sizes",
     "SpeechEncoder": "applications.speech.speech_encoder",
+    "SpeechToText": "applications.speech.speech_to_text",
+    "Transcriber": "applications.speech.transcriber",
+    "CharacterTokenizer": "applications.speech.transcript_tokenizer",
+    "SentencePieceTokenizer": "applications.speech.transcript_tokenizer",
+    "UtteranceNormalization": "applications.speech.utterance_normalization",
+    "Augmentation": "applications.speech.augmentation",
+    "transcribe_long": "applications.speech.long_recordings",
     "WhisperSinusoids": "applications.speech.whisper_sinusoids",
 }
 
 
 def train(task=None, **settings):
-    """Train a speech model: `speech.train(data=..., out=..., task="classify"|"ctc", ...)`; the
+    """Train a speech model: `speech.train(data=..., out=..., task="classify"|"ctc"|"transcribe", ...)`; the
     keywords are the flags of `keras-attn speech train`. Returns the summary."""
     from applications.skeleton.settings import resolve_settings
     from applications.skeleton.training import train as train_task

@@ -1,18 +1,39 @@
 """The shared input graph of the speech models: padded audio -> encoder steps."""
 
 import keras
+from keras import ops
 
 from keras_attn.layers import LogMelSpectrogram
 
 
-def encode_audio(encoder, front_end, spec_augment, max_samples):
+def audio_steps(encoder, front_end, audio, sample_lengths, feature_normalization=None, spec_augment=None,
+                training=None):
+    """`(steps (batch, steps, hidden_dim), step_mask (batch, steps))` of padded clips.
+
+    Log-mels of the front end, their frame mask (from the true lengths), the optional
+    per-utterance normalisation over the real frames, SpecAugment (training only), and the
+    encoder with the mask carried through its stride. Works on `keras.Input`s (the models'
+    graphs) and on tensors (the decoders run the encoder once per batch with it).
+    """
+    features = front_end(audio, sample_lengths=sample_lengths)  # (B, F, M)
+    frame_mask = front_end.frame_padding_mask(sample_lengths, features.shape[1] or ops.shape(features)[1])
+    if feature_normalization is not None:
+        features = feature_normalization(features, padding_mask=frame_mask)
+    if spec_augment is not None:
+        features = spec_augment(features, training=training)
+    steps = encoder(features, padding_mask=frame_mask, training=training)  # (B, S, C)
+    return steps, encoder.output_padding_mask(frame_mask)  # (B, S)
+
+
+def encode_audio(encoder, front_end, spec_augment, max_samples, feature_normalization=None):
     """Build the functional graph `audio, sample_lengths -> (steps, step_mask)`.
 
     Inputs: `audio` `(batch, max_samples)` float32, each clip zero-padded to
     `max_samples`, and `sample_lengths` `(batch,)` int32, its true length.
     The front end turns them into log-mels, whose frame mask (from the true
-    lengths) is carried through the encoder; `spec_augment` (or `None`) acts
-    only in training.
+    lengths) is carried through the encoder; `feature_normalization` (an
+    `UtteranceNormalization`, or `None`) normalises each clip over its real
+    frames; `spec_augment` (or `None`) acts only in training.
 
     Returns:
         `(inputs, steps, step_mask)`: the two `keras.Input`s as a dict, the
@@ -37,12 +58,7 @@ def encode_audio(encoder, front_end, spec_augment, max_samples):
         )
     audio = keras.Input(shape=(max_samples,), dtype="float32", name="audio")
     sample_lengths = keras.Input(shape=(), dtype="int32", name="sample_lengths")
-    features = front_end(audio, sample_lengths=sample_lengths)  # (B, F, M)
-    frame_mask = front_end.frame_padding_mask(sample_lengths, frames)  # (B, F)
-    if spec_augment is not None:
-        features = spec_augment(features)
-    steps = encoder(features, padding_mask=frame_mask)  # (B, S, C)
-    step_mask = encoder.output_padding_mask(frame_mask)  # (B, S)
+    steps, step_mask = audio_steps(encoder, front_end, audio, sample_lengths, feature_normalization, spec_augment)
     return {"audio": audio, "sample_lengths": sample_lengths}, steps, step_mask
 
 

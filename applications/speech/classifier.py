@@ -25,6 +25,8 @@ class SpeechClassifier(keras.Model):
         class_names: optional list of `num_classes` names, kept in the config.
         front_end: a `LogMelSpectrogram`; Whisper's by default.
         spec_augment: an optional `SpecAugment`, active in training only.
+        feature_normalization: an optional `UtteranceNormalization` of the
+            log-mels over each clip's real frames (before SpecAugment).
         dropout_rate: dropout before the output layer.
         **kwargs: `keras.Model` arguments (`name`, ...).
 
@@ -49,6 +51,7 @@ class SpeechClassifier(keras.Model):
         front_end=None,
         spec_augment=None,
         dropout_rate=0.0,
+        feature_normalization=None,
         **kwargs,
     ):
         if not isinstance(num_classes, int) or num_classes < 2:
@@ -64,7 +67,8 @@ class SpeechClassifier(keras.Model):
         # float32 probabilities under mixed precision.
         output_dense = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="classifier")
 
-        inputs, steps, step_mask = encode_audio(encoder, front_end, spec_augment, max_samples)
+        inputs, steps, step_mask = encode_audio(encoder, front_end, spec_augment, max_samples,
+                                                   feature_normalization)
         pooled = pooling(steps, padding_mask=step_mask)  # (B, C)
         probabilities = output_dense(dropout(pooled))  # (B, num_classes)
         super().__init__(inputs=inputs, outputs=probabilities, **kwargs)
@@ -76,6 +80,7 @@ class SpeechClassifier(keras.Model):
         self.front_end = front_end
         self.spec_augment = spec_augment
         self.dropout_rate = dropout_rate
+        self.feature_normalization = feature_normalization
 
     def get_config(self):
         return {
@@ -88,6 +93,7 @@ class SpeechClassifier(keras.Model):
             "front_end": keras.saving.serialize_keras_object(self.front_end),
             "spec_augment": keras.saving.serialize_keras_object(self.spec_augment),
             "dropout_rate": self.dropout_rate,
+            "feature_normalization": keras.saving.serialize_keras_object(self.feature_normalization),
         }
 
     @classmethod

@@ -24,6 +24,8 @@ class CTCRecognizer(keras.Model):
         max_samples: the padded clip length in samples (at 16 kHz).
         front_end: a `LogMelSpectrogram`; Whisper's by default.
         spec_augment: an optional `SpecAugment`, active in training only.
+        feature_normalization: an optional `UtteranceNormalization` of the
+            log-mels over each clip's real frames (before SpecAugment).
         dropout_rate: dropout before the output layer.
         **kwargs: `keras.Model` arguments.
 
@@ -48,6 +50,7 @@ class CTCRecognizer(keras.Model):
         front_end=None,
         spec_augment=None,
         dropout_rate=0.0,
+        feature_normalization=None,
         **kwargs,
     ):
         vocabulary = CharacterVocabulary(characters)
@@ -55,7 +58,8 @@ class CTCRecognizer(keras.Model):
         dropout = keras.layers.Dropout(dropout_rate, name="head_dropout")
         head = CTCHead(vocabulary.size, dtype="float32", name="ctc_head")  # float32 for the loss
 
-        inputs, steps, step_mask = encode_audio(encoder, front_end, spec_augment, max_samples)
+        inputs, steps, step_mask = encode_audio(encoder, front_end, spec_augment, max_samples,
+                                                   feature_normalization)
         log_probs = head(dropout(steps), padding_mask=step_mask)  # (B, S, V + 1)
         super().__init__(inputs=inputs, outputs=log_probs, **kwargs)
 
@@ -66,6 +70,7 @@ class CTCRecognizer(keras.Model):
         self.front_end = front_end
         self.spec_augment = spec_augment
         self.dropout_rate = dropout_rate
+        self.feature_normalization = feature_normalization
 
     def transcribe(self, inputs, beam_width=None, batch_size=32):
         """Transcripts of a batch of inputs: greedy decoding, or beam search with
@@ -89,6 +94,7 @@ class CTCRecognizer(keras.Model):
             "front_end": keras.saving.serialize_keras_object(self.front_end),
             "spec_augment": keras.saving.serialize_keras_object(self.spec_augment),
             "dropout_rate": self.dropout_rate,
+            "feature_normalization": keras.saving.serialize_keras_object(self.feature_normalization),
         }
 
     @classmethod

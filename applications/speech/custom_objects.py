@@ -10,7 +10,9 @@ from applications.speech.ctc import CTCHead, CTCLoss
 from applications.speech.ctc_recognizer import CTCRecognizer
 from applications.speech.masked_mean_pooling import MaskedMeanPooling
 from applications.speech.speech_encoder import SpeechEncoder
+from applications.speech.speech_to_text import SpeechToText
+from applications.speech.utterance_normalization import UtteranceNormalization
 from applications.speech.whisper_sinusoids import WhisperSinusoids
 
 CLASSES = (SpeechClassifier, ConvolutionalSubsampling, CTCHead, CTCLoss, CTCRecognizer, MaskedMeanPooling,
-           SpeechEncoder, WhisperSinusoids)
+           SpeechEncoder, SpeechToText, UtteranceNormalization, WhisperSinusoids)

@@ -12,6 +12,11 @@ mixed down to mono and resampled to 16 kHz. A file that cannot be read, is
 empty or silent-length zero raises `AudioFileError` naming it, or is skipped
 (and logged) with `skip_bad_files=True`.
 
+Training pipelines (`make_dataset`) can augment each clip's waveform on the fly
+(`augmentation.py`: speed, pitch, gain, eq, noise, reverb; seeded), and carry the
+transcriber's decoder sequences (`encode_decoder_sequences`: prompt + tokens in,
+tokens + end as labels).
+
 Example:
 
 >>> import numpy as np
@@ -157,21 +162,57 @@ def encode_transcripts(transcripts, vocabulary, max_label_length=None):
     return labels
 
 
+def encode_decoder_sequences(transcripts, tokenizer, max_target_length, paths=None):
+    """`(decoder inputs, labels)`, both `(N, max_target_length)` int32 padded with 0.
+
+    Inputs are `prompt + tokens`, labels `tokens + end` shifted under them: the label at
+    position `t` is the token after input `t`; the prompt's own positions get label 0 (not
+    scored). A transcript too long for the decoder is cut, with a warning naming its clip.
+    """
+    prompt = list(tokenizer.prompt_ids)
+    room = max_target_length - len(prompt)  # tokens plus the end token
+    inputs = np.zeros((len(transcripts), max_target_length), "int32")
+    labels = np.zeros((len(transcripts), max_target_length), "int32")
+    for row, text in enumerate(transcripts):
+        tokens = tokenizer.encode(text)
+        if len(tokens) + 1 > room:
+            logger.warning(
+                "%s: the transcript has %d tokens, more than the decoder's %d; it is cut.",
+                paths[row] if paths else f"transcript {row}", len(tokens), room - 1)
+            tokens = tokens[: room - 1]
+        sequence = prompt + tokens
+        inputs[row, : len(sequence)] = sequence
+        labels[row, len(prompt) - 1 : len(sequence)] = tokens + [tokenizer.end_id]
+    return inputs, labels
+
+
 def make_dataset(audio, sample_lengths, targets, batch_size, shuffle=False, seed=0, drop_remainder=True,
-                 repeat=False):
-    """A batched `tf.data.Dataset` of `({"audio", "sample_lengths"}, targets)`.
+                 repeat=False, augment=(), extra_inputs=None):
+    """A batched `tf.data.Dataset` of `({"audio", "sample_lengths", **extra_inputs}, targets)`.
 
     Shapes are static: every clip is padded to the same length, and with
     `drop_remainder` every batch has `batch_size` examples (one XLA program).
     With `repeat` the dataset is endless (train with `steps_per_epoch`): one
     iterator reshuffles at every pass, so the order of examples depends only
     on `seed`, not on how often a strategy re-creates iterators.
+
+    `augment` names waveform augmentations (`augmentation.NAMES`: speed, pitch,
+    gain, noise, reverb) applied on the fly to each clip, seeded by `seed` and
+    the example's place in the stream; `extra_inputs` (`{name: (N, ...) array}`)
+    are more model inputs (the transcriber's decoder ids). `targets` may be a
+    dict of arrays (a model with several outputs).
     """
     import tensorflow as tf
 
-    dataset = tf.data.Dataset.from_tensor_slices(({"audio": audio, "sample_lengths": sample_lengths}, targets))
+    from applications.speech.augmentation import Augmentation
+
+    inputs = {"audio": audio, "sample_lengths": sample_lengths, **(extra_inputs or {})}
+    dataset = tf.data.Dataset.from_tensor_slices((inputs, targets))
     if shuffle:
         dataset = dataset.shuffle(len(audio), seed=seed, reshuffle_each_iteration=True)
     if repeat:
         dataset = dataset.repeat()
+    augmentation = Augmentation(augment, seed=seed)
+    if augmentation:
+        dataset = augmentation.map_dataset(dataset)
     return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)

@@ -6,7 +6,15 @@ to the model's length inside the graph. Outputs:
 
 - keyword classifier: `{"label": (batch,) tf.string, "probability": (batch,) float32}`;
 - CTC recogniser: `{"transcript": (batch,) tf.string}` (greedy decoding: the best class per
-  step, repeats merged, blanks removed, spaces collapsed as `CTCRecognizer.transcribe` does).
+  step, repeats merged, blanks removed, spaces collapsed as `CTCRecognizer.transcribe` does);
+- transcriber (`SpeechToText`): `{"transcript": (batch,) tf.string}`: the encoder, the
+  cached greedy decoder from the prompt to the end token (compiled with XLA, as
+  `Transcriber.generate`) and the detokenizer, all in the graph. A SentencePiece
+  transcriber's graph holds TensorFlow Text's SentencePiece ops: `import tensorflow_text`
+  before loading it (a character transcriber needs only TensorFlow).
+
+Clips longer than the model's length are cut to it here (the pieces-and-windows joining of
+long recordings is the predictor's, in Python).
 
 A process that imports neither `keras_attn` nor `applications` serves them:
 
@@ -71,4 +79,46 @@ def classifier_serving_module(model):
 
 def ctc_serving_module(model):
     module = ServingRecognizer(model)
+    return module, {"serving_default": module.transcribe.get_concrete_function()}
+
+
+class ServingTranscriber(tf.Module):
+    def __init__(self, transcriber):
+        super().__init__(name="transcriber")
+        self.model = transcriber.model
+        self._transcriber = transcriber
+        tokenizer = transcriber.tokenizer
+        self._prompt_length = len(transcriber.prompt_ids)
+        self._end_id = tokenizer.end_id
+        if tokenizer.kind == "characters":
+            self.id_strings = tf.constant(tokenizer.id_strings())
+        else:
+            tokenizer.subwords.ensure_resource()  # the traced function captures it
+            self.subwords = tokenizer.subwords
+        self._generate = tf.function(lambda inputs: transcriber.generate_ids(inputs), jit_compile=True)
+
+    def _detokenize(self, ids):
+        """`(B, L)` generated ids after the prompt -> `(B,)` strings, up to the end token."""
+        before_end = tf.cumsum(tf.cast(tf.equal(ids, self._end_id), tf.int32), axis=1) == 0
+        if hasattr(self, "id_strings"):
+            pieces = tf.where(before_end, tf.gather(self.id_strings, ids), "")
+            text = tf.strings.reduce_join(pieces, axis=1)
+            return tf.strings.strip(tf.strings.regex_replace(text, " +", " "))
+        # SentencePiece: only the pieces (ids 4 .. size - 1) before the end.
+        keep = before_end & (ids > 3) & (ids < self.subwords.vocabulary_size)
+        text = self.subwords.detokenize(tf.ragged.boolean_mask(ids, keep))
+        return tf.strings.strip(tf.strings.regex_replace(text, " +", " "))
+
+    @tf.function(input_signature=_SIGNATURE)
+    def transcribe(self, audio, sample_lengths):
+        audio, sample_lengths = _fit_to(audio, sample_lengths, self.model.max_samples)
+        ids = self._generate({"audio": audio, "sample_lengths": sample_lengths})  # (B, L)
+        return {"transcript": self._detokenize(ids[:, self._prompt_length:])}
+
+
+def transcriber_serving_module(transcriber):
+    if transcriber.tokenizer.kind not in ("characters", "sentencepiece"):
+        raise ValueError(f"A transcriber with a {transcriber.tokenizer.kind} tokenizer (an imported Whisper) has no "
+                         "SavedModel export yet: transcribe with `applications.load(run).predict`.")
+    module = ServingTranscriber(transcriber)
     return module, {"serving_default": module.transcribe.get_concrete_function()}

@@ -3,7 +3,7 @@
 import keras
 
 # Sublayers a speech model's config holds as serialised Keras objects.
-SUBLAYER_KEYS = ("encoder", "front_end", "spec_augment")
+SUBLAYER_KEYS = ("encoder", "front_end", "spec_augment", "feature_normalization")
 
 
 def deserialize_sublayers(config):

@@ -54,7 +54,7 @@ def test_files_exist():
 
 def test_shipped_data_stays_small():
     total = sum(path.stat().st_size for path in DATA.rglob("*") if path.is_file())
-    assert total < 12 * 2**20
+    assert total < 28 * 2**20  # about 27 MB: 17.6 MB of them the number clips
 
 
 def test_bible_pairs_are_two_non_empty_columns(bible):
@@ -155,6 +155,21 @@ def test_speech_numbers():
     assert not voices["train"] & voices["test"]
     assert not transcripts["train"] & transcripts["test"]
     assert {p.name for p in (SPEECH / "numbers/clips").iterdir()} == listed  # no stray clips
+
+
+def test_speech_flite_voices_are_held_out():
+    """Another synthesizer's clips: every keyword, test numbers only, listed clips only."""
+    keywords = datasets.speech_flite_keywords_dir()
+    assert sorted(p.name for p in keywords.iterdir()) == sorted(KEYWORDS)
+    clips = sorted(keywords.glob("*/*.flac"))
+    assert len(clips) == 80
+    for clip in clips:
+        info = sf.info(clip)
+        assert (info.samplerate, info.channels) == (SAMPLE_RATE, 1) and info.duration > 0.05, clip
+    pairs = datasets.read_speech_numbers("flite")
+    assert len(pairs) == 40 and all(path.is_file() for path, _ in pairs)
+    train = {text for _, text in datasets.read_speech_numbers("train")}
+    assert not {text for _, text in pairs} & train
 
 
 def test_speech_numbers_manifest_paths_are_relative():

@@ -62,3 +62,37 @@ def keyword_predictor(trained_keywords):
     import applications
 
     return applications.load(trained_keywords[0])
+
+
+NUMBER_CLIPS = 4  # shipped number phrases the tiny transcriber learns
+
+
+@pytest.fixture(scope="session")
+def number_manifest(tmp_path_factory):
+    """A manifest of the first few shipped training number phrases; (path, [(clip, transcript)])."""
+    pairs = datasets.read_speech_numbers("train")[:NUMBER_CLIPS]
+    manifest = tmp_path_factory.mktemp("numbers") / "few.tsv"
+    manifest.write_text("".join(f"{path}\t{text}\n" for path, text in pairs))
+    return manifest, pairs
+
+
+@pytest.fixture(scope="session")
+def trained_transcriber(number_manifest, tmp_path_factory):
+    """A tiny encoder-decoder trained until it transcribes the few number phrases (~150 steps);
+    (out_dir, summary)."""
+    from applications import speech
+
+    out_dir = tmp_path_factory.mktemp("transcriber_run")
+    summary = speech.train(
+        data=str(number_manifest[0]), out=str(out_dir), task="transcribe", epochs=150, batch_size=4, hidden_dim=32,
+        num_heads=2, intermediate_dim=64, num_layers=1, decoder_layers=1, learning_rate=3e-3, spec_augment=False,
+        dropout_rate=0.0, label_smoothing=0.0, checkpoint_every=0, plot=False, strategy="default", verbose=0, seed=0,
+    )
+    return out_dir, summary
+
+
+@pytest.fixture(scope="session")
+def transcriber_predictor(trained_transcriber):
+    import applications
+
+    return applications.load(trained_transcriber[0])
