@@ -49,6 +49,7 @@ if str(ROOT) not in sys.path:
 
 LOG = logging.getLogger("keras_attn.bench.gpt")
 CHARACTERS = 1_115_394  # the size of nanoGPT's tiny-Shakespeare text
+SECTION = "gpt-char"  # its section of APPLICATIONS.md (benchmarks/applications/sections.py)
 NANOGPT = {"val_loss": 1.561, "seconds": 194.0, "tokens_per_second": 7900}
 QUICK_FLAGS = ["--num-layers", "1", "--hidden-dim", "32", "--num-heads", "2", "--intermediate-dim", "64",
                "--sequence-length", "16", "--batch-size", "4"]
@@ -243,7 +244,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=2, help="runs per contender (default 2)")
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--quick", action="store_true", help="a tiny model for a few steps: checks the code runs")
-    parser.add_argument("--out", help="also write the Markdown section here")
+    parser.add_argument("--out", help="write the Markdown section into this report (its `gpt-char` section, "
+                        "benchmarks/applications/sections.py); e.g. benchmarks/APPLICATIONS.md")
     parser.add_argument("--json", help="also write the raw results here")
     parser.add_argument("--contenders", default="keras_attn,keras_hub",
                         help="comma-separated; NAME@N trains with N steps per call (e.g. keras_attn@1: before)")
@@ -261,7 +263,10 @@ def main(argv=None):
     text = render(results, facts, command.strip())
     print(text)
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from sections import write_section
+
+        write_section(args.out, SECTION, text)
         print(f"wrote {args.out}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")
