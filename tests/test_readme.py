@@ -25,7 +25,9 @@ def test_readme_commands_parse():
         for line in block.splitlines():
             line = line.split("|")[-1].strip()  # `echo ... | keras-attn ...`
             if line.startswith("keras-attn "):
-                commands.append(shlex.split(line, comments=True)[1:])
+                words = shlex.split(line, comments=True)[1:]
+                redirect = next((i for i, word in enumerate(words) if word in ("<", ">", "2>")), len(words))
+                commands.append(words[:redirect])  # `... < prompts.txt`, `... > summary.json`
     assert len(commands) > 10
     for argv in commands:
         args = parser.parse_args(argv)
