@@ -16,6 +16,7 @@ model's length in pieces cut at pauses, with overlapping windows where speech ru
 join the texts (`long_recordings`).
 """
 
+import logging
 import os
 
 import numpy as np
@@ -23,6 +24,8 @@ import numpy as np
 from applications.skeleton.predictor import Predictor
 from applications.speech.long_recordings import MIN_SILENCE, OVERLAP, SILENCE_DB, transcribe_long
 from applications.speech.task import CLASSIFY, CTC, TRANSCRIBE
+
+logger = logging.getLogger(__name__)
 
 
 class SpeechPredictor(Predictor):
@@ -37,12 +40,28 @@ class SpeechPredictor(Predictor):
         return self.model.max_samples
 
     def read_clips(self, paths, skip_bad_files=False):
-        """`(inputs, kept paths)`: `{"audio", "sample_lengths"}` padded to the model's length."""
+        """`(inputs, kept paths)`: `{"audio", "sample_lengths"}` padded to the model's length; a
+        clip longer than that is cut, with a warning naming it."""
         from applications.speech import data as speech_data
 
-        clips, kept = speech_data.load_clips(list(paths), skip_bad_files)
+        paths = list(paths)
+        clips, kept = speech_data.load_clips(paths, skip_bad_files)
+        names = [os.fspath(paths[i]) for i in kept]
+        self.warn_cut(clips, names)
         audio, lengths = speech_data.pad_clips(clips, self.max_samples)
-        return {"audio": audio, "sample_lengths": lengths}, [os.fspath(paths[i]) for i in kept]
+        return {"audio": audio, "sample_lengths": lengths}, names
+
+    def warn_cut(self, clips, names):
+        """Warn, naming each one, about clips longer than the model's length (they are cut)."""
+        from applications.speech.data import SAMPLE_RATE
+
+        for clip, name in zip(clips, names):
+            if len(clip) > self.max_samples:
+                logger.warning(
+                    "%s is %.2f s long; this model hears its first %.2f s only (its clip length): cut the "
+                    "recording into clips, or train with a larger --max-seconds.",
+                    name, len(clip) / SAMPLE_RATE, self.max_samples / SAMPLE_RATE,
+                )
 
     def plot(self, clip, out, layer_index=-1):
         """The clip's log-mel spectrogram and one encoder block's attention, as a PNG."""
@@ -79,6 +98,7 @@ class SpeechClassifierPredictor(SpeechPredictor):
         check_known_labels(found, self.class_names, data)
         labels = np.asarray([self.class_names.index(found[label]) for label in labels])
         clips, kept = speech_data.load_clips(paths, skip_bad_files)
+        self.warn_cut(clips, [os.fspath(paths[i]) for i in kept])
         audio, lengths = speech_data.pad_clips(clips, self.max_samples)
         probabilities = self.model.predict({"audio": audio, "sample_lengths": lengths}, batch_size=batch_size,
                                            verbose=0)

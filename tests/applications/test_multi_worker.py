@@ -45,12 +45,46 @@ def _keywords(root):
     return root
 
 
+def _english(root):
+    path = root / "corpus.txt"
+    path.write_text("\n".join(datasets.bible_english_text().splitlines()[:300]) + "\n", encoding="utf-8")
+    return path
+
+
+def _books(root):
+    path = root / "books.tsv"
+    rows = datasets.read_bible_books("train")
+    by_label = {}
+    for text, label in rows:
+        by_label.setdefault(label, []).append(text)
+    path.write_text("".join(f"{text}\t{label}\n" for label in sorted(by_label)[:2] for text in by_label[label][:16]),
+                    encoding="utf-8")
+    return path
+
+
+def _number_phrases(root):
+    manifest = datasets.speech_numbers_manifest("train")
+    lines = manifest.read_text(encoding="utf-8").splitlines()[:8]
+    path = root / "numbers.tsv"
+    path.write_text("".join(f"{manifest.parent / clip}\t{text}\n" for clip, text in (line.split("\t") for line in lines)),
+                    encoding="utf-8")
+    return path
+
+
 CASES = {
     "vision": lambda root: ["vision", "train", "--data", _digits(root / "digits"), "--size", "mu/2",
                             "--batch-size", "8", "--validation-fraction", "0.1"],
     "text": lambda root: ["text", "train", "--data", _pairs(root), "--batch-size", "8", "--max-length", "16",
                           "--vocabulary-size", "60"],
     "speech": lambda root: ["speech", "train", "--data", _keywords(root / "keywords"), "--batch-size", "2"],
+    "speech-transcribe": lambda root: ["speech", "train", "--task", "transcribe", "--data", _number_phrases(root),
+                                       "--batch-size", "2"],
+    "gpt": lambda root: ["gpt", "train", "--data", _english(root), "--sequence-length", "16", "--batch-size", "4",
+                         "--max-steps", "6"],
+    "bert-pretrain": lambda root: ["bert", "pretrain", "--data", _english(root), "--sequence-length", "16",
+                                   "--vocabulary-size", "200", "--batch-size", "4", "--max-steps", "6"],
+    "bert-finetune": lambda root: ["bert", "finetune", "--data", _books(root), "--sequence-length", "16",
+                                   "--vocabulary-size", "200", "--batch-size", "4"],
 }
 
 

@@ -77,3 +77,15 @@ def test_mirrored_over_two_cpus_gives_one_device_losses(keyword_data, tmp_path):
     assert len(losses["default"]) == 3
     np.testing.assert_allclose(losses["mirrored"], losses["default"], rtol=2e-3)
     assert losses["default"][-1] < losses["default"][0]
+
+
+def test_keyword_clip_longer_than_the_model_is_cut_with_a_warning(keyword_predictor, tone, tmp_path, caplog):
+    """The keyword classifier hears a fixed length: a longer clip is scored on its start, and the
+    warning names the file (the recognisers transcribe long recordings in pieces instead)."""
+    seconds = 3 * keyword_predictor.max_samples / 16000
+    long_clip, short_clip = tone(tmp_path / "long.wav", seconds=seconds), tone(tmp_path / "short.wav", seconds=0.3)
+    with caplog.at_level("WARNING", logger="applications.speech.predictor"):
+        results = keyword_predictor.predict([long_clip, short_clip])
+    assert [result["input"] for result in results] == [str(long_clip), str(short_clip)]
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert len(warnings) == 1 and str(long_clip) in warnings[0] and "--max-seconds" in warnings[0]
