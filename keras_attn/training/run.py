@@ -86,6 +86,8 @@ class TrainingRun:
             batch end per call, and a mid-epoch checkpoint is written at the
             first call that ends at or after each `checkpoint_every_steps`.
             `1` (the default) leaves the model's own setting as compiled.
+            Under mirrored and multi-worker strategies one step per call is
+            used (Keras' multi-step function fails there).
 
     Attributes:
         strategy, num_replicas, is_chief, jit_compile, steps_per_execution,
@@ -236,6 +238,13 @@ class TrainingRun:
         if self.steps_per_execution == 1:
             return  # the model's own compile setting
         per_call = self.steps_per_call(steps_per_epoch)
+        if self.strategy_kind in _NO_XLA_KINDS and per_call > 1:
+            # Keras 3.15's multi-step train function fails under these strategies ("You must feed
+            # a value for placeholder tensor ... while/cond/Placeholder_1", measured with two
+            # workers on CPU): one step per call there.
+            logger.info("One step per call of the train function under the %s strategy (steps_per_execution=%d "
+                        "is not supported there).", self.strategy_kind, self.steps_per_execution)
+            per_call = 1
         if int(getattr(model, "steps_per_execution", 1) or 1) != per_call:
             model.steps_per_execution = per_call
             model.train_function = model.test_function = None  # rebuilt with the new setting

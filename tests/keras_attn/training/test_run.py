@@ -79,3 +79,12 @@ def test_steps_per_execution_trains_the_planned_steps_to_the_same_weights(tmp_pa
         np.testing.assert_allclose(one, several, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="steps_per_execution"):
         TrainingRun(tmp_path / "bad", strategy="default", steps_per_execution=0)
+
+
+def test_steps_per_execution_is_one_under_a_mirrored_strategy(tmp_path, tiny_model, tiny_dataset):
+    """Keras' multi-step train function fails under mirrored and multi-worker strategies (the
+    two-worker `gpt train` case of tests/applications/test_multi_worker.py): one step per call."""
+    run = TrainingRun(tmp_path, strategy="mirrored", checkpoint_every_steps=None, steps_per_execution=4)
+    model = tiny_model(run)
+    run.fit(model, tiny_dataset.repeat(), epochs=1, steps_per_epoch=4, verbose=0)
+    assert model.steps_per_execution == 1 and int(model.optimizer.iterations.numpy()) == 4
