@@ -94,22 +94,26 @@ def load_clips(paths, skip_bad_files=False, sample_rate=SAMPLE_RATE):
     return clips, kept
 
 
-def pad_clips(clips, max_samples):
-    """Zero-pad (or cut, with a warning) clips to `max_samples`.
+def pad_clips(clips, max_samples, names=None):
+    """Zero-pad (or cut, with a warning naming them when `names` are given) clips to `max_samples`.
 
     Returns `(audio (N, max_samples) float32, sample_lengths (N,) int32)`.
     """
     audio = np.zeros((len(clips), max_samples), "float32")
     lengths = np.zeros((len(clips),), "int32")
-    cut = 0
+    cut = []
     for row, clip in enumerate(clips):
         length = min(len(clip), max_samples)
-        cut += len(clip) > max_samples
+        if len(clip) > max_samples:
+            cut.append(f"{os.fspath(names[row])} ({len(clip) / SAMPLE_RATE:.2f} s)" if names is not None else None)
         audio[row, :length] = clip[:length]
         lengths[row] = length
     if cut:
+        named = [name for name in cut if name is not None]
+        which = ": " + ", ".join(named[:5]) + (f" and {len(named) - 5} more" if len(named) > 5 else "") if named else ""
         logger.warning(
-            "%d clip(s) longer than max_samples=%d (%.2f s) were cut.", cut, max_samples, max_samples / SAMPLE_RATE
+            "%d clip(s) longer than the model's %.2f s (max_samples=%d) were cut to it%s. Cut long recordings "
+            "into clips, or train with a larger --max-seconds.", len(cut), max_samples / SAMPLE_RATE, max_samples, which,
         )
     return audio, lengths
 

@@ -16,7 +16,6 @@ model's length in pieces cut at pauses, with overlapping windows where speech ru
 join the texts (`long_recordings`).
 """
 
-import logging
 import os
 
 import numpy as np
@@ -24,8 +23,6 @@ import numpy as np
 from applications.skeleton.predictor import Predictor
 from applications.speech.long_recordings import MIN_SILENCE, OVERLAP, SILENCE_DB, transcribe_long
 from applications.speech.task import CLASSIFY, CTC, TRANSCRIBE
-
-logger = logging.getLogger(__name__)
 
 
 class SpeechPredictor(Predictor):
@@ -47,21 +44,8 @@ class SpeechPredictor(Predictor):
         paths = list(paths)
         clips, kept = speech_data.load_clips(paths, skip_bad_files)
         names = [os.fspath(paths[i]) for i in kept]
-        self.warn_cut(clips, names)
-        audio, lengths = speech_data.pad_clips(clips, self.max_samples)
+        audio, lengths = speech_data.pad_clips(clips, self.max_samples, names)
         return {"audio": audio, "sample_lengths": lengths}, names
-
-    def warn_cut(self, clips, names):
-        """Warn, naming each one, about clips longer than the model's length (they are cut)."""
-        from applications.speech.data import SAMPLE_RATE
-
-        for clip, name in zip(clips, names):
-            if len(clip) > self.max_samples:
-                logger.warning(
-                    "%s is %.2f s long; this model hears its first %.2f s only (its clip length): cut the "
-                    "recording into clips, or train with a larger --max-seconds.",
-                    name, len(clip) / SAMPLE_RATE, self.max_samples / SAMPLE_RATE,
-                )
 
     def plot(self, clip, out, layer_index=-1):
         """The clip's log-mel spectrogram and one encoder block's attention, as a PNG."""
@@ -98,8 +82,7 @@ class SpeechClassifierPredictor(SpeechPredictor):
         check_known_labels(found, self.class_names, data)
         labels = np.asarray([self.class_names.index(found[label]) for label in labels])
         clips, kept = speech_data.load_clips(paths, skip_bad_files)
-        self.warn_cut(clips, [os.fspath(paths[i]) for i in kept])
-        audio, lengths = speech_data.pad_clips(clips, self.max_samples)
+        audio, lengths = speech_data.pad_clips(clips, self.max_samples, [paths[i] for i in kept])
         probabilities = self.model.predict({"audio": audio, "sample_lengths": lengths}, batch_size=batch_size,
                                            verbose=0)
         return {"accuracy": float(np.mean(np.argmax(probabilities, axis=-1) == labels[kept])), "clips": len(kept)}

@@ -135,7 +135,7 @@ class SpeechTask(Task):
                 raise OutOfVocabularyError(f"{path}: {error}") from None
         clips, kept = speech_data.load_clips([path for path, _ in pairs], settings.skip_bad_files)
         max_samples = max_samples or _max_samples(clips)
-        audio, lengths = speech_data.pad_clips(clips, max_samples)
+        audio, lengths = speech_data.pad_clips(clips, max_samples, [pairs[i][0] for i in kept])
         return {"audio": audio, "sample_lengths": lengths, "max_samples": max_samples,
                 "paths": [pairs[i][0] for i in kept], "transcripts": [normalize(pairs[i][1]) for i in kept]}
 
@@ -221,7 +221,7 @@ class SpeechClassificationTask(SpeechTask):
             labels = np.asarray([class_names.index(found[label]) for label in labels], "int32")
         clips, kept = speech_data.load_clips(paths, settings.skip_bad_files)
         max_samples = max_samples or _max_samples(clips)
-        audio, lengths = speech_data.pad_clips(clips, max_samples)
+        audio, lengths = speech_data.pad_clips(clips, max_samples, [paths[i] for i in kept])
         return {"audio": audio, "sample_lengths": lengths, "targets": labels[kept], "max_samples": max_samples,
                 "paths": [paths[i] for i in kept], "class_names": class_names}
 
