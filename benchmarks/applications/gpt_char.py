@@ -17,7 +17,7 @@ Contenders, one after the other in one process, interleaved (A B B A ...):
 
 - `keras_attn`: `applications.cli.main(["gpt", "train", ...])`, the command's own code path;
 - `keras_hub`: the same task, data pipeline, optimizer, loss, `TrainingRun.fit` loop,
-  checkpoints and validation (`applications.skeleton.training.train` with the GPT task),
+  progress bar, checkpoints and validation (`applications.skeleton.training.train` with the GPT task),
   with the model replaced by `keras_hub.layers.TokenAndPositionEmbedding` (tied) + 4
   `keras_hub.layers.TransformerDecoder` (pre-norm, GELU, epsilon 1e-5) + a final
   `LayerNormalization` and the tied reverse projection: a same-size keras-hub stack.
@@ -161,7 +161,7 @@ def run_contender(name, data, out, steps, quick):
             from applications.skeleton.training import train
 
             task = _keras_hub_task()
-            settings = {"data": str(data), "out": str(out), "max_steps": steps, "strategy": "default", "verbose": 0}
+            settings = {"data": str(data), "out": str(out), "max_steps": steps, "strategy": "default"}  # verbose "auto", as the command
             if quick:
                 settings.update(num_layers=1, hidden_dim=32, num_heads=2, intermediate_dim=64, sequence_length=16,
                                 batch_size=4)
