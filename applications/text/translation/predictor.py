@@ -73,15 +73,24 @@ class TranslationPredictor(Predictor):
             return "beam", {"beam_width": int(beam_width), "length_penalty_alpha": float(length_penalty_alpha)}
         return "greedy", {}
 
-    def _warn_long(self, sentences):
+    def _warn_long(self, sentences, numbers):
+        """One warning naming the inputs (their 1-based `numbers`) longer than the model reads."""
         lengths = self.translator.tokenizer.tokenize(list(sentences)).row_lengths().numpy()
         limit = self.max_length - 1  # the end token takes one place
-        for number, length in enumerate(lengths, start=1):
-            if length > limit:
-                logger.warning(
-                    "Input %d has %d tokens; the model reads at most %d: only its first %d tokens are translated "
-                    "(translate long texts sentence by sentence).", number, length, limit, limit,
-                )
+        long = [(number, int(length)) for number, length in zip(numbers, lengths) if length > limit]
+        if len(long) == 1:
+            logger.warning(
+                "Input %d has %d tokens; the model reads at most %d: only its first %d tokens are translated "
+                "(translate long texts sentence by sentence).", long[0][0], long[0][1], limit, limit,
+            )
+        elif long:
+            shown = ", ".join(f"{number} ({length} tokens)" for number, length in long[:5])
+            more = f" and {len(long) - 5} more" if len(long) > 5 else ""
+            logger.warning(
+                "%d of %d inputs are longer than the model reads (%d tokens): inputs %s%s. Only their first %d "
+                "tokens are translated (translate long texts sentence by sentence).",
+                len(long), len(numbers), limit, shown, more, limit,
+            )
 
     def translate(self, sentences, beam_width=None, length_penalty_alpha=0.6, batch_size=64):
         """Translations of a list of strings (empty inputs give empty translations)."""
@@ -91,7 +100,7 @@ class TranslationPredictor(Predictor):
         if not filled:
             return results
         texts = [sentences[index] for index in filled]
-        self._warn_long(texts)
+        self._warn_long(texts, [index + 1 for index in filled])
         search, options = self._search(beam_width, length_penalty_alpha)
         for index, translation in zip(filled, self.translator.translate(texts, search=search, batch_size=batch_size,
                                                                           **options)):
@@ -125,7 +134,7 @@ class TranslationPredictor(Predictor):
 
         if not sentence.strip():
             raise UserError("The sentence is empty: there is nothing to align.")
-        self._warn_long([sentence])
+        self._warn_long([sentence], [1])
         source, target, weights = self.translator.cross_attention(sentence)
         return plot_alignment(source, target, weights, out, title=sentence[:60])
 

@@ -117,3 +117,14 @@ def test_an_unknown_architecture_is_a_flag_error(tmp_path):
     with pytest.raises(FlagError, match="--architecture: 'lstm' is not one of transformer, t5, rnn"):
         translation.train(data=str(tmp_path / "missing.tsv"), out=str(tmp_path / "run"), architecture="lstm",
                           strategy="default")
+
+
+def test_long_inputs_are_named_in_one_warning(numbers_predictor, caplog):
+    """Inputs longer than the model reads are cut: one warning names them by their input numbers
+    (counted over every input, empty ones included), however many there are."""
+    long = " ".join(["twelve"] * 200)
+    with caplog.at_level("WARNING", logger="applications.text.translation.predictor"):
+        translations = numbers_predictor.translate(["", "one", *[long] * 7])
+    assert translations[0] == "" and len(translations) == 9
+    [warning] = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert warning.startswith("7 of 8 inputs are longer") and "inputs 3 (" in warning and "and 2 more" in warning
