@@ -103,7 +103,8 @@ class Translator:
 
         `search`: `"greedy"`, `"beam"` (`beam_width`, `length_penalty_alpha`) or
         `"sample"` (`temperature`, `top_k`, `top_p`, `seed`). Batches are
-        padded to `batch_size` rows so every call reuses one compiled program.
+        padded to `batch_size` rows, and a call of fewer sentences to the next
+        power of two, so calls reuse a few compiled programs (one per shape).
         """
         sentences = list(sentences)
         if not sentences:
@@ -111,7 +112,8 @@ class Translator:
         results = []
         for start in range(0, len(sentences), batch_size):
             chunk = sentences[start : start + batch_size]
-            padded = chunk + [""] * (batch_size - len(chunk)) if len(sentences) > batch_size else chunk
+            rows = batch_size if len(sentences) > batch_size else min(batch_size, 1 << (len(chunk) - 1).bit_length())
+            padded = chunk + [""] * (rows - len(chunk))
             ids = self.generate(self.source_ids(padded), search, **options)
             if search == "beam":
                 ids = ids[0][:, 0]  # the best of the n-best list

@@ -73,3 +73,6 @@ def test_compiled_once_per_setting_and_shape(numbers_translator):
     five = translator.translate(["one"] * 5, batch_size=3)
     assert five == [translator.translate(["one"])[0]] * 5
     assert function.experimental_get_tracing_count() == 3  # shapes (2, L), (1, L), (3, L)
+    # Fewer sentences than a batch: padded to the next power of two (3 -> 4, 4 -> 4).
+    assert translator.translate(["one", "two", "five"]) == translator.translate(["one", "two", "five", "six"])[:3]
+    assert function.experimental_get_tracing_count() == 4
