@@ -1,5 +1,6 @@
 """Classification results shared by every classifier (images, keywords, text): label checks,
-the confusion matrix, per-class precision and recall, macro F1, and the confusion-matrix PNG.
+the confusion matrix, per-class precision and recall, macro F1, the confusion-matrix PNG, and
+the row-wise softmax the predictors turn logits into probabilities with.
 
 Example:
 
@@ -15,6 +16,17 @@ applications.skeleton.errors.UserError: test.tsv has label(s) the model was not 
 import numpy as np
 
 from applications.skeleton.errors import UserError
+
+
+def softmax(logits):
+    """Row-wise softmax in float64.
+
+    >>> softmax(np.array([[0.0, 0.0]])).tolist()
+    [[0.5, 0.5]]
+    """
+    logits = np.asarray(logits, np.float64)
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 def check_known_labels(found, known, source):

@@ -8,11 +8,15 @@
   shared libraries print some lines (oneDNN, CUDA stubs, "All log messages before
   absl::InitializeLog()") while they load, before any logging setting applies; no
   environment variable silences those.
-- `handle_termination()`: SIGTERM raises `RunInterrupted` like Ctrl-C raises
-  `KeyboardInterrupt`, so both stop a command through the same path (one line, no
-  traceback; a training run keeps its last checkpoint and resumes with the same command).
+- `handle_termination()` and `STOP_REQUEST`: SIGINT (Ctrl-C) and SIGTERM raise
+  `RunInterrupted`, so both stop a command through the same path (one line, no traceback; a
+  training run keeps its last checkpoint and resumes with the same command). While a model
+  trains (`STOP_REQUEST.while_training()`), the first signal is kept until the running step
+  ends and `StopAtSignal` raises it at the batch end, so it never lands inside a checkpoint
+  write or a library's `except Exception`; a second signal stops at once.
 """
 
+import contextlib
 import logging
 import os
 import re
@@ -52,13 +56,67 @@ def quiet_startup(verbose=False):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def _raise_interrupted(signum, frame):
-    raise RunInterrupted(signal.Signals(signum).name)
+class StopRequest:
+    """The process's stop signals (see the module doc); one instance, `STOP_REQUEST`, because
+    signal handlers belong to the process.
+
+    >>> request = StopRequest()
+    >>> request.check()  # nothing asked: returns
+    >>> with request.while_training():
+    ...     request.handle(signal.SIGTERM, None)  # kept: the step finishes first
+    >>> request.check()
+    Traceback (most recent call last):
+    ...
+    applications.skeleton.errors.RunInterrupted: stopped by SIGTERM
+    """
+
+    def __init__(self):
+        self.signal_name = None
+        self._training = 0
+
+    def handle(self, signum, frame):
+        name = signal.Signals(signum).name
+        if self._training and self.signal_name is None:
+            self.signal_name = name
+            sys.stderr.write(f"\n{name}: stopping when this training step ends ({name} again stops at once).\n")
+            return
+        raise RunInterrupted(name)
+
+    @contextlib.contextmanager
+    def while_training(self):
+        """Defer the first signal to the next `check()` inside this block."""
+        self._training += 1
+        try:
+            yield
+        finally:
+            self._training -= 1
+
+    def check(self):
+        """Raise `RunInterrupted` if a signal asked to stop."""
+        if self.signal_name is not None:
+            raise RunInterrupted(self.signal_name)
+
+
+STOP_REQUEST = StopRequest()
 
 
 def handle_termination():
-    """Make SIGTERM stop the process through `RunInterrupted` (main thread only)."""
-    signal.signal(signal.SIGTERM, _raise_interrupted)
+    """Make SIGINT and SIGTERM stop the process through `RunInterrupted` (main thread only)."""
+    signal.signal(signal.SIGINT, STOP_REQUEST.handle)
+    signal.signal(signal.SIGTERM, STOP_REQUEST.handle)
+
+
+def stop_at_signal_callback():
+    """A Keras callback that raises a kept stop signal at the next batch or epoch end."""
+    import keras
+
+    class StopAtSignal(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            STOP_REQUEST.check()
+
+        on_test_batch_end = on_epoch_end = on_train_batch_end
+
+    return StopAtSignal()
 
 
 def import_tensorflow_quietly():

@@ -22,8 +22,11 @@ class FlagError(UserError):
     """A command-line value that does not fit (names the flag)."""
 
 
-class RunInterrupted(Exception):
-    """SIGINT or SIGTERM stopped a command; `signal_name` says which."""
+class RunInterrupted(BaseException):
+    """SIGINT or SIGTERM stopped a command; `signal_name` says which.
+
+    A `BaseException`, like `KeyboardInterrupt`: a library's `except Exception` (h5py, `inspect`
+    inside Keras' saving) must neither swallow it nor turn it into another error."""
 
     def __init__(self, signal_name):
         super().__init__(f"stopped by {signal_name}")

@@ -29,6 +29,7 @@ import os
 import sys
 import time
 
+from applications.skeleton.console import STOP_REQUEST, stop_at_signal_callback
 from applications.skeleton.errors import RunFolderError
 from applications.skeleton.init import parse_init
 from applications.skeleton.run_folder import MODEL_FILE, RunFolder, command_line_text, library_version
@@ -184,8 +185,10 @@ def _train(task, settings, command_line, folder, run, init, state):
         run.global_batch_size(settings.batch_size), run.num_replicas, peak, warmup,
         f", from {init}" if init else "",
     )
-    history = run.fit(model, data.train, epochs=settings.epochs, validation_data=data.validation,
-                      steps_per_epoch=steps_per_epoch, verbose=settings.verbose)
+    with STOP_REQUEST.while_training():  # Ctrl-C / SIGTERM stop at a batch end (console.py)
+        history = run.fit(model, data.train, epochs=settings.epochs, validation_data=data.validation,
+                          steps_per_epoch=steps_per_epoch, verbose=settings.verbose,
+                          callbacks=[stop_at_signal_callback()])
     run.save_model(model, MODEL_FILE)
     final = {key: float(values[-1]) for key, values in history.history.items() if values}
     metrics = dict(final)

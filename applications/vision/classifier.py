@@ -2,6 +2,7 @@
 
 import keras
 
+from applications.skeleton.serialization import deserialize_sublayers
 from applications.vision.vision_transformer import VisionTransformer
 
 
@@ -77,7 +78,4 @@ class ViTClassifier(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config["backbone"], dict):
-            config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
-        return cls(**config)
+        return cls(**deserialize_sublayers(config, ("backbone",)))

@@ -102,7 +102,7 @@ def explain(model, image_path, out_path=None, head_fusion="mean"):
         dict with `input`, `label`, `probability`, `heatmap` (the PNG path)
         and `relevance` (the `(rows, cols)` map as nested lists).
     """
-    from applications.vision.predictor import softmax
+    from applications.skeleton.classification import softmax
 
     backbone = model.backbone
     raw = read_image(image_path, backbone.image_size, backbone.num_channels)  # (H, W, C) in [0, 255]

@@ -2,6 +2,7 @@
 
 import keras
 
+from applications.skeleton.serialization import deserialize_sublayers
 from applications.text.bert.bert_encoder import INPUT_NAMES, BertEncoder, bert_initializer
 
 
@@ -127,7 +128,4 @@ class BertClassifier(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config["encoder"], dict):
-            config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        return cls(**config)
+        return cls(**deserialize_sublayers(config, ("encoder",)))

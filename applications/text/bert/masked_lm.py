@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from applications.skeleton.serialization import deserialize_sublayers
 from applications.text.bert.activations import get_activation
 from applications.text.bert.bert_encoder import INPUT_NAMES, BertEncoder, bert_initializer
 
@@ -126,7 +127,4 @@ class BertMaskedLM(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config["encoder"], dict):
-            config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        return cls(**config)
+        return cls(**deserialize_sublayers(config, ("encoder",)))

@@ -19,21 +19,11 @@ import os
 import numpy as np
 
 from applications.skeleton.errors import UserError
+from applications.skeleton.classification import softmax
 from applications.skeleton.predictor import Predictor
 from applications.text.bert.task import MASKED_LM, TEXT_CLASSIFICATION
 
 logger = logging.getLogger(__name__)
-
-
-def softmax(logits):
-    """Row-wise softmax in float64.
-
-    >>> softmax(np.array([[0.0, 0.0]])).tolist()
-    [[0.5, 0.5]]
-    """
-    logits = np.asarray(logits, np.float64)
-    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 class _BertPredictor(Predictor):

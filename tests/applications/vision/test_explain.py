@@ -27,23 +27,33 @@ def test_rollout_shape_and_range():
         assert relevance.min() >= 0.0 and relevance.max() <= 1.0 + 1e-9
 
 
+def _zero(weights):
+    return [np.zeros_like(w) for w in weights]
+
+
 def test_rollout_finds_the_attended_patch():
-    """With queries/keys zeroed except for a key bias that favours one patch, every
-    token attends to it; rollout must put the maximum there."""
+    """Only one patch has a non-zero embedding, and every block's keys pick it out: every token
+    attends to it, so rollout must put the maximum there (for any random initialisation).
+
+    Values, feed-forward networks, positions and the class token are zeroed, so the residual
+    stream stays the patch embeddings through every block; the bright patch's embedding is
+    +-40 (not constant, which the pre-norm layer norm would erase), the others are zero."""
     backbone = _backbone()
-    images = np.zeros((1, 8, 8, 1), "float32")
-    backbone(images)
+    backbone(np.zeros((1, 8, 8, 1), "float32"))
     marked = np.zeros((1, 8, 8, 1), "float32")
     marked[0, 2:4, 4:6, 0] = 10.0  # patch (1, 2)
-    backbone.patch_embedding.set_weights([np.ones((2, 2, 1, 8), "float32"), np.zeros(8, "float32")])
+    pattern = np.tile([1.0, -1.0], 4).astype("float32")  # (8,)
+    backbone.patch_embedding.set_weights([np.broadcast_to(pattern, (2, 2, 1, 8)).copy(), np.zeros(8, "float32")])
+    backbone.position_embedding.set_weights(_zero(backbone.position_embedding.get_weights()))
+    backbone.class_token.assign(np.zeros(backbone.class_token.shape, "float32"))
     for block in backbone.encoder.blocks:
         attention = block.self_attention_layer
-        q_kernel, q_bias, k_kernel, k_bias = (w for w in attention.get_weights()[:4])
-        weights = attention.get_weights()
-        weights[0] = np.zeros_like(q_kernel)
-        weights[1] = np.full_like(q_bias, 3.0)  # constant queries
-        weights[2] = np.ones_like(k_kernel) * 3.0  # keys grow with the patch's brightness
-        weights[3] = np.zeros_like(k_bias)
+        weights = attention.get_weights()  # q kernel, q bias, k kernel, k bias, v kernel, v bias, out kernel, bias
+        weights[0] = np.zeros_like(weights[0])
+        weights[1] = np.full_like(weights[1], 3.0)  # constant queries
+        weights[2] = 3.0 * np.broadcast_to(pattern.reshape((8,) + (1,) * (weights[2].ndim - 1)), weights[2].shape)
+        weights[3:] = _zero(weights[3:])  # no key bias, no values: the residual stream is unchanged
         attention.set_weights(weights)
+        block.feed_forward.set_weights(_zero(block.feed_forward.get_weights()))
     relevance = attention_rollout(backbone, marked)[0]
     assert np.unravel_index(np.argmax(relevance), relevance.shape) == (1, 2)
