@@ -35,7 +35,7 @@ setup(
     ],
     extras_require={
         "dev": [
-            "pytest>=8",
+            "pytest>=8,<9",  # pytest 9 ignores pytest-xdist 3.8's group ids: --dist loadgroup stops grouping
             "pytest-xdist>=3",
             "hypothesis>=6",
             "nbclient>=0.10",

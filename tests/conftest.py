@@ -14,6 +14,7 @@ TESTS = os.path.dirname(os.path.abspath(__file__))
 _GROUPED = ("applications", os.path.join("keras_attn", "training"))
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the marker into the group
 def pytest_collection_modifyitems(config, items):
     for item in items:
         relative = os.path.relpath(os.path.dirname(str(item.fspath)), TESTS)

@@ -76,7 +76,7 @@ def _contenders_of(task, details, row):
 def render(rows_by_task, details_by_task, facts, budget, quick, durations):
     lines = ["# Application quality after a fixed CPU time budget", ""]
     if quick:
-        lines += ["**`--quick` run: tiny models and data subsets. These numbers check that the code runs; "
+        lines += ["**`--quick` run: tiny models, data subsets, training without XLA. These numbers check that the code runs; "
                   "they measure nothing.**", ""]
     lines += [
         f"- date: {facts['date']}",

@@ -43,9 +43,9 @@ from budget import BudgetCosineSchedule, fit_for_budget, progress_variable
 LOG = logging.getLogger("keras_attn.bench.applications")
 
 FULL = dict(width=64, layers=2, heads=4, mlp=128, batch=16, learning_rate=2e-3,
-            ctc_width=96, ctc_batch=8, ctc_learning_rate=3e-3, limit=None)
+            ctc_width=96, ctc_batch=8, ctc_learning_rate=3e-3, limit=None, xla=True)
 QUICK = dict(width=16, layers=1, heads=2, mlp=32, batch=16, learning_rate=2e-3,
-             ctc_width=16, ctc_batch=8, ctc_learning_rate=3e-3, limit=48)
+             ctc_width=16, ctc_batch=8, ctc_learning_rate=3e-3, limit=48, xla=False)  # quick: no XLA
 
 
 def _spec_augment():
@@ -144,7 +144,7 @@ def run_keywords(budget_seconds, size):
             model = _keras_hub_keyword_model(size, len(class_names), max_samples)
         progress = progress_variable()
         model.compile(optimizer=_optimizer(size["learning_rate"], progress), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"], jit_compile=True)
+                      metrics=["accuracy"], jit_compile=size["xla"])
         LOG.info("speech keywords %s: %d parameters, %d clips, budget %.0f s.", name, model.count_params(),
                  len(train_set["audio"]), budget_seconds)
         trained = fit_for_budget(model, dataset, budget_seconds, steps_per_epoch=steps_per_epoch, progress=progress,
@@ -182,7 +182,7 @@ def run_numbers(budget_seconds, size):
     model = CTCRecognizer(encoder, characters=DEFAULT_CHARACTERS, max_samples=max_samples, front_end=front_end,
                           spec_augment=_spec_augment(), dropout_rate=0.1)
     progress = progress_variable()
-    model.compile(optimizer=_optimizer(size["ctc_learning_rate"], progress), loss=CTCLoss(), jit_compile=True)
+    model.compile(optimizer=_optimizer(size["ctc_learning_rate"], progress), loss=CTCLoss(), jit_compile=size["xla"])
     dataset = speech_data.make_dataset(train_set["audio"], train_set["sample_lengths"], train_set["targets"],
                                        size["ctc_batch"], shuffle=True, seed=0, repeat=True)
     LOG.info("speech numbers keras_attn: %d parameters, %d clips, budget %.0f s.", model.count_params(),

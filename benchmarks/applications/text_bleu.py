@@ -47,10 +47,10 @@ LOG = logging.getLogger("keras_attn.bench.applications")
 
 FULL = dict(num_layers=2, hidden_dim=64, num_heads=4, intermediate_dim=128, batch_size=32, max_length=32,
             vocabulary_size=1000, dropout_rate=0.1, label_smoothing=0.1, warmup_steps=200, test_pairs=None,
-            decode_batch=100)
+            decode_batch=100, xla=True)
 QUICK = dict(num_layers=1, hidden_dim=16, num_heads=2, intermediate_dim=32, batch_size=16, max_length=32,
              vocabulary_size=200, dropout_rate=0.1, label_smoothing=0.1, warmup_steps=10, test_pairs=20,
-             decode_batch=20, train_pairs=400)
+             decode_batch=20, train_pairs=400, xla=False)  # quick: no XLA compile
 
 
 def _keras_hub_translator(config):
@@ -194,7 +194,7 @@ def run(budget_seconds, quick=False):
         model = build_translator_model(config) if name == "keras_attn" else _keras_hub_translator(config)
         loss, metrics = task.loss_and_metrics(settings, TaskData(train=None))
         model.compile(optimizer=build_optimizer(task, settings, steps_per_epoch), loss=loss, metrics=metrics,
-                      jit_compile=True)
+                      jit_compile=size["xla"])
         LOG.info("text %s: %d parameters, %d pairs, %d steps/epoch, budget %.0f s.", name, model.count_params(),
                  len(train_pairs), steps_per_epoch, budget_seconds)
         trained = fit_for_budget(model, dataset, budget_seconds, out_dir=tempfile.mkdtemp(prefix=f"text_{name}_"))

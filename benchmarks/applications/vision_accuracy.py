@@ -35,9 +35,9 @@ from budget import BudgetCosineSchedule, fit_for_budget, progress_variable
 LOG = logging.getLogger("keras_attn.bench.applications")
 
 FULL = dict(patch=4, layers=4, width=64, heads=4, mlp=128, batch=64, learning_rate=2e-3, train_images=None,
-            test_images=None)
+            test_images=None, xla=True)
 QUICK = dict(patch=7, layers=1, width=16, heads=2, mlp=32, batch=32, learning_rate=2e-3, train_images=320,
-             test_images=100)
+             test_images=100, xla=False)  # quick: no XLA compile
 EXCLUDED_FROM_DECAY = ["bias", "gamma", "beta", "class_token", "embeddings"]  # as the application
 
 
@@ -96,7 +96,7 @@ def run(budget_seconds, quick=False):
         train_ds = training_pipeline(unbatched(x_train, y_train), size["batch"], augment=False, seed=0)
         model = _our_classifier(size, num_classes) if name == "keras_attn" else _keras_hub_classifier(size, num_classes)
         progress = progress_variable()
-        compile_classifier_like(model, _optimizer(size, progress), num_classes)
+        compile_classifier_like(model, _optimizer(size, progress), num_classes, jit_compile=size["xla"])
         LOG.info("vision %s: %d parameters, %d images, budget %.0f s.", name, model.count_params(), len(x_train),
                  budget_seconds)
         trained = fit_for_budget(model, train_ds, budget_seconds, steps_per_epoch=steps_per_epoch, progress=progress,
@@ -121,7 +121,7 @@ def run(budget_seconds, quick=False):
     return rows, contenders
 
 
-def compile_classifier_like(model, optimizer, num_classes):
+def compile_classifier_like(model, optimizer, num_classes, jit_compile=True):
     """Loss and metrics of `applications.vision.task.ImageClassificationTask`, as `vision train` compiles."""
     import types
 
@@ -130,7 +130,7 @@ def compile_classifier_like(model, optimizer, num_classes):
 
     data = TaskData(train=None, extras={"folder": types.SimpleNamespace(class_names=[str(i) for i in range(num_classes)])})
     loss, metrics = ImageClassificationTask().loss_and_metrics(None, data)
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=True)
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit_compile)
 
 
 if __name__ == "__main__":  # pragma: no cover - manual runs

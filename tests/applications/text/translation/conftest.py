@@ -39,35 +39,51 @@ def numbers_file(tmp_path_factory):
     return data
 
 
-def _train(tmp_path_factory, numbers_file, architecture):
-    out = tmp_path_factory.mktemp(f"numbers_{architecture}") / "translator"
-    argv = ["text", "train", "--data", str(numbers_file), "--out", str(out), *TRAIN_FLAGS,
-            *ARCHITECTURE_FLAGS[architecture]]
-    assert cli.main(argv) == 0
-    return out
+class TrainedRuns:
+    """Each architecture's run folder, trained once per session on first use.
+
+    A cache rather than one fixture per architecture: pytest tears a parametrized session
+    fixture (`architecture_dir`) down when its parameter changes, and with it the fixtures it
+    had requested, which trained the same model again (about 100 s of the suite)."""
+
+    def __init__(self, tmp_path_factory, numbers_file):
+        self.tmp_path_factory, self.numbers_file, self.folders = tmp_path_factory, numbers_file, {}
+
+    def get(self, architecture):
+        if architecture not in self.folders:
+            out = self.tmp_path_factory.mktemp(f"numbers_{architecture}") / "translator"
+            argv = ["text", "train", "--data", str(self.numbers_file), "--out", str(out), *TRAIN_FLAGS,
+                    *ARCHITECTURE_FLAGS[architecture]]
+            assert cli.main(argv) == 0
+            self.folders[architecture] = out
+        return self.folders[architecture]
 
 
 @pytest.fixture(scope="session")
-def numbers_dir(tmp_path_factory, numbers_file):
+def trained_runs(tmp_path_factory, numbers_file):
+    return TrainedRuns(tmp_path_factory, numbers_file)
+
+
+@pytest.fixture(scope="session")
+def numbers_dir(trained_runs):
     """`keras-attn text train` (the Transformer, with --export) on 1000 number phrases."""
-    return _train(tmp_path_factory, numbers_file, "transformer")
+    return trained_runs.get("transformer")
 
 
 @pytest.fixture(scope="session")
-def t5_numbers_dir(tmp_path_factory, numbers_file):
-    return _train(tmp_path_factory, numbers_file, "t5")
+def t5_numbers_dir(trained_runs):
+    return trained_runs.get("t5")
 
 
 @pytest.fixture(scope="session")
-def rnn_numbers_dir(tmp_path_factory, numbers_file):
-    return _train(tmp_path_factory, numbers_file, "rnn")
+def rnn_numbers_dir(trained_runs):
+    return trained_runs.get("rnn")
 
 
 @pytest.fixture(scope="session", params=ARCHITECTURES)
-def architecture_dir(request):
+def architecture_dir(request, trained_runs):
     """`(architecture, run folder)` for each architecture in turn."""
-    name = "numbers_dir" if request.param == "transformer" else f"{request.param}_numbers_dir"
-    return request.param, request.getfixturevalue(name)
+    return request.param, trained_runs.get(request.param)
 
 
 @pytest.fixture(scope="session")
