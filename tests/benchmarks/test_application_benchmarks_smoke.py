@@ -11,20 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from markdown_tables import table_rows
+
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = ROOT / "benchmarks" / "applications" / "run_applications.py"
-
-
-def _table(text, first_header_cell):
-    """Rows (lists of cells) of the Markdown table whose header starts with `first_header_cell`."""
-    lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {first_header_cell} |"))
-    rows = []
-    for line in lines[start + 2 :]:
-        if not line.startswith("|"):
-            break
-        rows.append([cell.strip() for cell in line.split("|")[1:-1]])
-    return rows
 
 
 def test_quick_run_writes_a_table_of_finite_numbers(tmp_path):
@@ -38,7 +28,7 @@ def test_quick_run_writes_a_table_of_finite_numbers(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "--quick" in text and "load average" in text and "budget: 1 s" in text
 
-    results = _table(text, "task")
+    results = table_rows(text, "task")
     metrics = {(row[0], row[1]): row for row in results}
     expected_twins = {
         ("text", "BLEU (sacrebleu corpus)"): True,
@@ -60,7 +50,7 @@ def test_quick_run_writes_a_table_of_finite_numbers(tmp_path):
             assert row[3] == "-", row
         assert int(row[5].split()[0]) > 0, row  # ours trained some steps
 
-    runs = _table(text, "task | contender")
+    runs = table_rows(text, "task | contender")
     assert {(row[0], row[1]) for row in runs} == {
         ("text", "keras_attn"), ("text", "keras_hub"), ("vision", "keras_attn"), ("vision", "keras_hub"),
         ("speech keywords", "keras_attn"), ("speech keywords", "keras_hub"), ("speech numbers", "keras_attn"),

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from markdown_tables import table_rows
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "benchmarks" / "applications"
 
@@ -26,17 +28,6 @@ def _finish(process, out):
     return out.read_text(encoding="utf-8")
 
 
-def _rows(text, first_header_cell):
-    lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {first_header_cell} |"))
-    rows = []
-    for line in lines[start + 2 :]:
-        if not line.startswith("|"):
-            break
-        rows.append([cell.strip() for cell in line.split("|")[1:-1]])
-    return rows
-
-
 def _finite(cell):
     return math.isfinite(float(cell.split()[0].rstrip("x")))
 
@@ -50,14 +41,14 @@ def test_both_translation_benchmarks_run_and_write_their_sections(tmp_path):
     assert text.count("<!-- begin translation-architectures -->") == 1 and "--quick" in text
     assert text.count("<!-- begin attention-history -->") == 1
 
-    rows = _rows(text, "architecture")
+    rows = table_rows(text, "architecture")
     assert [row[0] for row in rows] == ["transformer", "t5", "rnn"]
     for row in rows:
         assert int(row[2]) > 0 and int(row[4]) > 1, row  # parameters, steps
         assert all(_finite(cell) for cell in row[5:]), row
-    speed = _rows(text, "tokens (source = target)")
+    speed = table_rows(text, "tokens (source = target)")
     assert speed and all(_finite(cell) for row in speed for cell in row), speed
-    copy = _rows(text, "length")
+    copy = table_rows(text, "length")
     assert copy and all(_finite(cell) for row in copy for cell in row[1:]), copy
     for name in ("attention_history_speed.png", "attention_history_copy.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
